@@ -1,0 +1,106 @@
+//! The command line (clap). No logic: `app.rs` turns it into a run.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every check passed
+  1    a check failed or errored: the deployment is not healthy
+  2    the suites or the command line are invalid: nothing was judged
+  3    shakedown itself failed (e.g. a report could not be written)
+  130  interrupted by SIGINT/SIGTERM (reports are still written)";
+
+/// Post-deploy smoke tests: declarative HTTP checks against a freshly deployed environment,
+/// a clear terminal report, and JUnit XML for the pipeline.
+#[derive(Debug, Parser)]
+#[command(name = "shakedown", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks of suite files or folders and report.
+    Run(RunArgs),
+    /// Load and compile suites without touching the network; print every problem.
+    Validate(LoadArgs),
+    /// List the suites and checks that would run.
+    List(ListArgs),
+    /// Print a JSON Schema of the suite format (for editors' YAML support).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Suite files, or folders searched for *.yaml and *.yml files.
+    #[arg(default_value = "suites")]
+    pub paths: Vec<PathBuf>,
+    /// Set a suite variable (repeatable); wins over `vars:` in the file.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read environment variables from a file of NAME=VALUE lines (over the process's own).
+    #[arg(long, value_name = "FILE", env = "SHAKEDOWN_ENV_FILE")]
+    pub env_file: Option<PathBuf>,
+    /// The environment's name in reports (default: the suite's `environment:`, else "default").
+    #[arg(long, value_name = "NAME", env = "SHAKEDOWN_ENVIRONMENT")]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Run only checks whose name (or "suite › name") contains this text (repeatable).
+    #[arg(long, value_name = "TEXT", env = "SHAKEDOWN_FILTER")]
+    pub filter: Vec<String>,
+    /// Run only checks with this tag, on the check or its suite (repeatable).
+    #[arg(long, value_name = "TAG", env = "SHAKEDOWN_TAG")]
+    pub tag: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE", env = "SHAKEDOWN_JUNIT")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "FILE", env = "SHAKEDOWN_JSON")]
+    pub json: Option<PathBuf>,
+    /// Suites run at the same time.
+    #[arg(long, short = 'j', default_value_t = 4, value_name = "N", env = "SHAKEDOWN_JOBS")]
+    pub jobs: usize,
+    /// A deadline for the whole run (e.g. 5m); unfinished checks are reported as interrupted.
+    #[arg(long, value_name = "DURATION", env = "SHAKEDOWN_TIMEOUT", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// After the first failure, skip the checks not yet started.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Exit 1 when a check passed only after a retry.
+    #[arg(long, env = "SHAKEDOWN_FAIL_ON_FLAKY")]
+    pub fail_on_flaky: bool,
+    /// Where screenshots, pages and bodies of failed checks are saved.
+    #[arg(long, value_name = "DIR", default_value = "shakedown-artifacts", env = "SHAKEDOWN_ARTIFACTS")]
+    pub artifacts: PathBuf,
+    /// How long teardowns may run after an interruption.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub teardown_grace: std::time::Duration,
+    /// Show every step's log and full failure details.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::duration::parse_duration(s)
+}

@@ -1,0 +1,299 @@
+//! HTTP steps: building clients per cookie scope, sending a request, and reading the answer
+//! into an `Exchange` that assertions and captures are judged against.
+
+use crate::redact::Redactor;
+use crate::suite::{Auth, Body, Part, Request, Suite, Tls};
+use crate::template::Template;
+use reqwest::cookie::Jar;
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The clients of one cookie scope: one that follows redirects and one that does not, sharing
+/// a cookie jar and TLS settings. Connections are reused across the scope's requests.
+#[derive(Clone)]
+pub struct Scope {
+    pub jar: Arc<Jar>,
+    follow: reqwest::Client,
+    no_follow: reqwest::Client,
+}
+
+impl Scope {
+    pub fn new(tls: &Tls) -> Result<Scope, String> {
+        let jar = Arc::new(Jar::default());
+        let follow = client(tls, &jar, true)?;
+        let no_follow = client(tls, &jar, false)?;
+        Ok(Scope { jar, follow, no_follow })
+    }
+}
+
+fn client(tls: &Tls, jar: &Arc<Jar>, follow: bool) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .user_agent(concat!("shakedown/", env!("CARGO_PKG_VERSION")))
+        .tls_info(true)
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .redirect(if follow { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() });
+    if let Some(ca) = &tls.ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA bundle {}: {e}", ca.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("the CA bundle {} is not PEM certificates: {e}", ca.display()))?;
+        if certs.is_empty() {
+            return Err(format!("the CA bundle {} holds no certificate", ca.display()));
+        }
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    if let (Some(cert), Some(key)) = (&tls.client_cert, &tls.client_key) {
+        let mut pem = std::fs::read(cert).map_err(|e| format!("cannot read the client certificate {}: {e}", cert.display()))?;
+        pem.push(b'\n');
+        pem.extend(std::fs::read(key).map_err(|e| format!("cannot read the client key {}: {e}", key.display()))?);
+        let id = reqwest::Identity::from_pem(&pem).map_err(|e| format!("the client certificate or key is not valid PEM: {e}"))?;
+        b = b.identity(id);
+    }
+    if tls.insecure {
+        b = b.tls_danger_accept_invalid_certs(true);
+    }
+    b.build().map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+/// A request as sent and the response as received.
+#[derive(Debug)]
+pub struct Exchange {
+    /// `METHOD URL`, redacted.
+    pub request_line: String,
+    pub status: u16,
+    pub reason: String,
+    /// Lowercase names, in order received.
+    pub headers: Vec<(String, String)>,
+    /// The first `max_body` bytes of the body.
+    pub body: Vec<u8>,
+    /// The whole body's length, even past `max_body`.
+    pub body_len: u64,
+    pub body_truncated: bool,
+    pub sha256: [u8; 32],
+    pub elapsed: Duration,
+    /// Seconds since the epoch when the server's certificate stops being valid (HTTPS only).
+    pub cert_not_after: Option<i64>,
+    pub final_url: String,
+    pub cookies: Vec<(String, String)>,
+    json: std::sync::OnceLock<Result<Json, String>>,
+}
+
+impl Exchange {
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// The body parsed as JSON, once.
+    pub fn json(&self) -> Result<&Json, &str> {
+        self.json
+            .get_or_init(|| {
+                if self.body_truncated {
+                    return Err(format!("the body ({} bytes) is larger than max_body, so it was not parsed", self.body_len));
+                }
+                serde_json::from_slice(&self.body).map_err(|e| format!("the body is not JSON ({e})"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request got no answer to judge.
+#[derive(Debug)]
+pub struct TransportError {
+    /// `connection`, `dns`, `timeout`, `tls`, `request` (we could not build it), `body`.
+    pub type_: &'static str,
+    pub message: String,
+}
+
+/// Everything a request needs from its surroundings.
+pub struct SendContext<'a> {
+    pub suite: &'a Suite,
+    pub captures: &'a HashMap<String, Json>,
+    pub redactor: &'a Redactor,
+}
+
+/// Renders a template for a request, turning a missing capture into an error.
+fn render(t: &Template, cx: &SendContext) -> Result<String, TransportError> {
+    t.render_str(cx.captures).map_err(|message| TransportError { type_: "missing-capture", message })
+}
+
+/// The full URL of a request: relative paths go under `base_url`.
+pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, TransportError> {
+    let full = if raw.starts_with('/') {
+        match base {
+            Some(b) => format!("{b}{raw}"),
+            None => return Err(TransportError { type_: "request", message: format!("`{raw}` is relative but the suite has no base_url") }),
+        }
+    } else {
+        raw.to_string()
+    };
+    reqwest::Url::parse(&full).map_err(|e| TransportError { type_: "request", message: format!("`{full}` is not a valid URL ({e})") })
+}
+
+/// Sends one request and reads its response.
+pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<Exchange, TransportError> {
+    let suite = cx.suite;
+    let mut url = resolve_url(&render(&req.url, cx)?, suite.base_url.as_deref())?;
+    if !req.query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in &req.query {
+            pairs.append_pair(k, &render(v, cx)?);
+        }
+    }
+    let request_line = cx.redactor.redact(&format!("{} {}", req.method, url));
+    let follow = req.follow_redirects.unwrap_or(suite.defaults.follow_redirects);
+    let client = if follow { &scope.follow } else { &scope.no_follow };
+    let timeout = req.timeout.unwrap_or(suite.defaults.timeout);
+    let mut b = client.request(req.method.clone(), url).timeout(timeout);
+    for (name, value) in suite.defaults.headers.iter().chain(&req.headers) {
+        let v = render(value, cx)?;
+        cx.redactor.add_header(name, &v);
+        b = b.header(name.as_str(), v);
+    }
+    match &req.auth {
+        Some(Auth::Bearer(t)) => {
+            let token = render(t, cx)?;
+            cx.redactor.add(&token);
+            b = b.bearer_auth(token);
+        }
+        Some(Auth::Basic { user, password }) => {
+            let p = render(password, cx)?;
+            cx.redactor.add(&p);
+            b = b.basic_auth(render(user, cx)?, Some(p));
+        }
+        None => {}
+    }
+    b = match &req.body {
+        None => b,
+        Some(Body::Json(t)) => b.json(&t.render(cx.captures).map_err(|message| TransportError { type_: "missing-capture", message })?),
+        Some(Body::Form(fields)) => {
+            let pairs: Vec<(String, String)> =
+                fields.iter().map(|(k, v)| Ok((k.clone(), render(v, cx)?))).collect::<Result<_, TransportError>>()?;
+            b.form(&pairs)
+        }
+        Some(Body::Text(t)) => b.body(render(t, cx)?),
+        Some(Body::File(path)) => {
+            let bytes = tokio::fs::read(path).await.map_err(|e| TransportError { type_: "request", message: format!("cannot read {}: {e}", path.display()) })?;
+            b.body(bytes)
+        }
+        Some(Body::Multipart(parts)) => b.multipart(multipart(parts, cx).await?),
+    };
+
+    let started = Instant::now();
+    let resp = b.send().await.map_err(|e| classify(&e, timeout, cx.redactor))?;
+    let status = resp.status();
+    let final_url = cx.redactor.redact(resp.url().as_str());
+    let mut headers = Vec::with_capacity(resp.headers().len());
+    let mut cookies = Vec::new();
+    for (name, value) in resp.headers() {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        cx.redactor.add_header(name.as_str(), &v);
+        if name == reqwest::header::SET_COOKIE
+            && let Some((n, rest)) = v.split_once('=')
+        {
+            let value = rest.split(';').next().unwrap_or("").trim().to_string();
+            cookies.push((n.trim().to_string(), value));
+        }
+        headers.push((name.as_str().to_string(), v));
+    }
+    let cert_not_after = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|info| info.peer_certificate())
+        .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
+        .map(|(_, cert)| cert.validity().not_after.timestamp());
+
+    let max_body = suite.defaults.max_body;
+    let mut body = Vec::new();
+    let mut body_len = 0u64;
+    let mut hasher = Sha256::new();
+    let mut resp = resp;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                body_len += chunk.len() as u64;
+                hasher.update(&chunk);
+                let room = max_body.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(classify(&e, timeout, cx.redactor)),
+        }
+    }
+    Ok(Exchange {
+        request_line,
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        headers,
+        body_truncated: body_len > body.len() as u64,
+        body,
+        body_len,
+        sha256: hasher.finalize().into(),
+        elapsed: started.elapsed(),
+        cert_not_after,
+        final_url,
+        cookies,
+        json: std::sync::OnceLock::new(),
+    })
+}
+
+async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::multipart::Form, TransportError> {
+    let mut form = reqwest::multipart::Form::new();
+    for part in parts {
+        form = match part {
+            Part::Text { name, value } => form.text(name.clone(), render(value, cx)?),
+            Part::File { name, path, filename, content_type } => {
+                let bytes = tokio::fs::read(path).await.map_err(|e| TransportError { type_: "request", message: format!("cannot read {}: {e}", path.display()) })?;
+                let fname = filename.clone().unwrap_or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into()));
+                let mut p = reqwest::multipart::Part::bytes(bytes).file_name(fname);
+                if let Some(ct) = content_type {
+                    p = p.mime_str(ct).map_err(|e| TransportError { type_: "request", message: format!("`{ct}` is not a content type: {e}") })?;
+                }
+                form.part(name.clone(), p)
+            }
+        };
+    }
+    Ok(form)
+}
+
+/// Sorts a transport failure into connection, DNS, timeout or TLS, with the root cause.
+fn classify(e: &reqwest::Error, timeout: Duration, redactor: &Redactor) -> TransportError {
+    let mut chain = Vec::new();
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        let text = s.to_string();
+        if chain.last() != Some(&text) {
+            chain.push(text);
+        }
+        src = s.source();
+    }
+    let all = chain.join(": ").to_ascii_lowercase();
+    let root = chain.last().cloned().unwrap_or_default();
+    let url = e.url().map(|u| redactor.redact(u.as_str())).unwrap_or_default();
+    let (type_, message) = if e.is_timeout() {
+        ("timeout", format!("no complete answer from {url} within {}", crate::duration::human(timeout)))
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        ("tls", format!("TLS handshake with {url} failed: {root}"))
+    } else if all.contains("dns") || all.contains("lookup") || all.contains("resolve") {
+        ("dns", format!("cannot resolve the host of {url}: {root}"))
+    } else if e.is_connect() {
+        ("connection", format!("cannot connect to {url}: {root}"))
+    } else if e.is_body() || e.is_decode() {
+        ("body", format!("the response body from {url} broke off: {root}"))
+    } else if e.is_redirect() {
+        ("redirect", format!("too many redirects from {url}"))
+    } else {
+        ("connection", format!("request to {url} failed: {root}"))
+    };
+    TransportError { type_, message: redactor.redact(&message) }
+}

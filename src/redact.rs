@@ -1,0 +1,143 @@
+//! Secret masking: one type that every output passes through.
+//!
+//! It starts with the suites' declared secrets and learns values seen at run time in
+//! `Authorization`, `Cookie` and `Set-Cookie` headers. Every known value, and its
+//! percent-encoded form (as it would appear in a URL), is replaced by `***`.
+
+use std::sync::{Arc, RwLock};
+
+/// Shared, cheap to clone; safe to use from any task.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    secrets: Arc<RwLock<Vec<String>>>,
+}
+
+pub const MASK: &str = "***";
+
+/// Values shorter than this are not masked on their own: masking `a` or `1` everywhere would
+/// make reports unreadable and reveal more (by where the masks fall) than it hides.
+const MIN_SECRET_LEN: usize = 3;
+
+/// Header names whose values are always secret.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
+        || n.contains("token")
+        || n.contains("api-key")
+        || n.contains("apikey")
+        || n.contains("secret")
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret value (and its URL-encoded form) to mask from now on.
+    pub fn add(&self, value: &str) {
+        let value = value.trim();
+        if value.len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut list = match self.secrets.write() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut add_one = |v: String| {
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        };
+        add_one(value.to_string());
+        let encoded = percent_encode(value);
+        if encoded != value {
+            add_one(encoded.clone());
+            add_one(encoded.replace("%20", "+"));
+        }
+        // Longest first, so a secret that contains another is masked whole.
+        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// Learns the secret parts of a header value: the whole value, a bearer token, and each
+    /// cookie value.
+    pub fn add_header(&self, name: &str, value: &str) {
+        if !is_sensitive_header(name) {
+            return;
+        }
+        self.add(value);
+        if let Some((_, token)) = value.split_once(' ') {
+            self.add(token);
+        }
+        let lower = name.to_ascii_lowercase();
+        if lower == "cookie" || lower == "set-cookie" {
+            let pairs = if lower == "cookie" { value.split(';').collect::<Vec<_>>() } else { value.split(';').take(1).collect() };
+            for pair in pairs {
+                if let Some((_, v)) = pair.split_once('=') {
+                    self.add(v.trim().trim_matches('"'));
+                }
+            }
+        }
+    }
+
+    /// Masks every known secret in a text.
+    pub fn redact(&self, text: &str) -> String {
+        let list = match self.secrets.read() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut out = text.to_string();
+        for s in list.iter() {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), MASK);
+            }
+        }
+        out
+    }
+
+    /// A header line as it may be shown: sensitive headers masked whole.
+    pub fn header(&self, name: &str, value: &str) -> String {
+        if is_sensitive_header(name) { format!("{name}: {MASK}") } else { format!("{name}: {}", self.redact(value)) }
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_values_and_their_url_forms() {
+        let r = Redactor::new();
+        r.add("p@ss word!");
+        assert_eq!(r.redact("pw=p@ss word! url=/x?pw=p%40ss%20word%21 form=p%40ss+word%21"), "pw=*** url=/x?pw=*** form=***");
+    }
+
+    #[test]
+    fn learns_from_sensitive_headers() {
+        let r = Redactor::new();
+        r.add_header("Authorization", "Bearer abc.def.ghi");
+        r.add_header("Set-Cookie", "session=s3cr3t-token; Path=/; HttpOnly");
+        r.add_header("Content-Type", "text/html");
+        assert_eq!(r.redact("token abc.def.ghi and s3cr3t-token in text/html"), "token *** and *** in text/html");
+        assert_eq!(r.header("cookie", "session=s3cr3t-token"), "cookie: ***");
+    }
+
+    #[test]
+    fn longer_secrets_win() {
+        let r = Redactor::new();
+        r.add("abc");
+        r.add("abcdef");
+        assert_eq!(r.redact("xabcdefx"), "x***x");
+    }
+}

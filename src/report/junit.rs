@@ -1,0 +1,220 @@
+//! The JUnit XML report, as `shared/JUNIT.md` specifies: one flat `<testsuite>` per suite file,
+//! one `<testcase>` per check, failures apart from errors, flaky runs and reruns, attachments.
+//! Written with `quick-junit` (which escapes text and strips ANSI and control characters)
+//! behind a small layer that also drops U+FFFE/U+FFFF and bounds sizes.
+
+use crate::outcome::{CaseResult, Problem, ProblemKind, RunResult, Status, SuiteResult};
+use crate::redact::Redactor;
+use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+
+const MAX_MESSAGE: usize = 1000;
+const MAX_LOG: usize = 64 * 1024;
+const MAX_DETAILS: usize = 16 * 1024;
+
+/// Renders the whole run as JUnit XML.
+pub fn render(run: &RunResult, redactor: &Redactor) -> Result<String, String> {
+    let mut report = Report::new("shakedown");
+    report.set_time(run.duration);
+    let started: chrono::DateTime<chrono::Utc> = run.started.into();
+    report.set_timestamp(started.fixed_offset());
+    for suite in &run.suites {
+        report.add_test_suite(suite_xml(suite, redactor));
+    }
+    report.to_string().map_err(|e| format!("cannot serialise the JUnit report: {e}"))
+}
+
+fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
+    let mut ts = TestSuite::new(clean(&s.name, r));
+    ts.set_time(s.duration);
+    ts.extra.insert("timestamp".into(), crate::outcome::iso_time(s.started).into());
+    ts.extra.insert("hostname".into(), hostname().into());
+    ts.extra.insert("file".into(), clean(&s.file.display().to_string(), r).into());
+    ts.add_property(Property::new("environment", clean(&s.environment, r)));
+    if let Some(url) = &s.base_url {
+        ts.add_property(Property::new("base_url", clean(url, r)));
+    }
+    if let Some(c) = &s.commit {
+        ts.add_property(Property::new("commit", clean(c, r)));
+    }
+    let classname = format!("{}.{}", s.environment.replace('.', "_"), s.name.replace('.', "_"));
+    for case in &s.cases {
+        ts.add_test_case(case_xml(case, &classname, s, r));
+    }
+    ts
+}
+
+fn case_xml(c: &CaseResult, classname: &str, s: &SuiteResult, r: &Redactor) -> TestCase {
+    let status = match c.status {
+        Status::Passed => TestCaseStatus::success(),
+        Status::Flaky => {
+            let mut st = TestCaseStatus::success();
+            st.add_reruns(c.earlier_attempts.iter().map(|p| rerun(p, r)));
+            st
+        }
+        Status::Skipped => {
+            let mut st = TestCaseStatus::skipped();
+            if let Some(p) = &c.problem {
+                st.set_message(message(&p.message, r));
+            }
+            st
+        }
+        Status::Failed | Status::Errored => {
+            let kind = if c.status == Status::Failed { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+            let mut st = TestCaseStatus::non_success(kind);
+            if let Some(p) = &c.problem {
+                let msg = message(&p.message, r);
+                st.set_message(msg.clone());
+                st.set_type(p.type_.clone());
+                st.set_description(body(&msg, &p.details, r));
+            }
+            st.add_reruns(c.earlier_attempts.iter().map(|p| rerun(p, r)));
+            st.set_rerun_kind(FlakyOrRerun::Rerun);
+            st
+        }
+    };
+    let mut tc = TestCase::new(clean(&c.name, r), status);
+    tc.set_classname(classname.to_string());
+    tc.set_time(c.duration);
+    tc.extra.insert("file".into(), clean(&s.file.display().to_string(), r).into());
+    if let Some(line) = c.line {
+        tc.extra.insert("line".into(), line.to_string().into());
+    }
+    let mut out = String::new();
+    for a in &c.attachments {
+        out.push_str(&format!("[[ATTACHMENT|{}]]\n", a.display()));
+    }
+    out.push_str(&head_and_tail(&c.log, MAX_LOG));
+    if !out.trim().is_empty() {
+        tc.set_system_out(clean(&out, r));
+    }
+    tc
+}
+
+fn rerun(p: &Problem, r: &Redactor) -> TestRerun {
+    let kind = match p.kind {
+        ProblemKind::Failure => NonSuccessKind::Failure,
+        ProblemKind::Error => NonSuccessKind::Error,
+    };
+    let mut rr = TestRerun::new(kind);
+    let msg = message(&p.message, r);
+    rr.set_message(msg.clone());
+    rr.set_type(p.type_.clone());
+    rr.set_stack_trace(body(&msg, &p.details, r));
+    rr
+}
+
+/// The message repeated as the first line of the body, then the details.
+fn body(message: &str, details: &str, r: &Redactor) -> String {
+    let d = clean(&head_and_tail(details, MAX_DETAILS), r);
+    if d.is_empty() || d.starts_with(message) { format!("{message}\n{d}").trim_end().to_string() } else { format!("{message}\n\n{d}") }
+}
+
+/// One line, at most 1,000 characters, redacted and clean.
+fn message(m: &str, r: &Redactor) -> String {
+    let one_line = clean(m, r).split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX_MESSAGE {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(MAX_MESSAGE - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Redacts, strips ANSI escapes, and removes what XML 1.0 cannot hold (quick-junit keeps
+/// U+FFFE and U+FFFF).
+pub fn clean(s: &str, r: &Redactor) -> String {
+    let redacted = r.redact(s);
+    let stripped = strip_ansi(&redacted);
+    stripped
+        .chars()
+        .filter(|&c| !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))
+        .collect()
+}
+
+/// Removes ANSI escape sequences (CSI and OSC) and lone ESC characters.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
+                        if c == '\u{1b}' {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Keeps the head and tail of a long text, with a marker where the middle was cut.
+pub fn head_and_tail(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let half = max / 2;
+    let mut head_end = half;
+    while !s.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let mut tail_start = s.len() - half;
+    while !s.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    format!("{}\n[… {} bytes cut …]\n{}", &s[..head_end], tail_start - head_end, &s[tail_start..])
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_strips_ansi_controls_and_secrets() {
+        let r = Redactor::new();
+        r.add("hunter2-smoke");
+        let s = clean("\u{1b}[31mred\u{1b}[0m \u{1}x\u{fffe} pw=hunter2-smoke ]]> <&>", &r);
+        assert_eq!(s, "red x pw=*** ]]> <&>");
+    }
+
+    #[test]
+    fn messages_are_one_bounded_line() {
+        let r = Redactor::new();
+        assert_eq!(message("a\nb\r\n c", &r), "a b c");
+        assert_eq!(message(&"x".repeat(5000), &r).chars().count(), MAX_MESSAGE);
+    }
+
+    #[test]
+    fn long_logs_keep_head_and_tail() {
+        let s = format!("HEAD{}TAIL", "m".repeat(100_000));
+        let t = head_and_tail(&s, 1000);
+        assert!(t.starts_with("HEAD") && t.ends_with("TAIL") && t.len() < 1100, "{}", t.len());
+    }
+}

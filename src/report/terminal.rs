@@ -1,0 +1,201 @@
+//! The terminal display: one line per testcase as it finishes, a spinner on a TTY (plain
+//! lines in CI and pipes), colour only on a TTY, and at the end every failure with its place,
+//! expected and actual, then a summary line.
+
+use crate::event::{Event, Reporter};
+use crate::outcome::{CaseKind, CaseResult, ProblemKind, RunResult, Status};
+use crate::redact::Redactor;
+use anstyle::{AnsiColor, Style};
+use std::io::Write;
+
+pub struct Terminal {
+    color: bool,
+    verbose: bool,
+    redactor: Redactor,
+    progress: Option<indicatif::ProgressBar>,
+    /// (suite name, case) of everything that did not pass, for the end.
+    problems: Vec<(String, std::path::PathBuf, CaseResult)>,
+    files: std::collections::HashMap<String, std::path::PathBuf>,
+}
+
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+impl Terminal {
+    pub fn new(color: bool, tty: bool, verbose: bool, redactor: Redactor) -> Terminal {
+        let progress = tty.then(|| {
+            let pb = indicatif::ProgressBar::new(0);
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} checks {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        });
+        Terminal { color, verbose, redactor, progress, problems: Vec::new(), files: Default::default() }
+    }
+
+    /// Registers where each suite comes from, for failure locations.
+    pub fn with_files(mut self, files: impl IntoIterator<Item = (String, std::path::PathBuf)>) -> Self {
+        self.files.extend(files);
+        self
+    }
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color { format!("{style}{text}{style:#}") } else { text.to_string() }
+    }
+
+    fn line(&self, text: &str) {
+        let text = self.redactor.redact(text);
+        match &self.progress {
+            Some(pb) => pb.println(text),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{text}");
+            }
+        }
+    }
+
+    fn status_style(s: Status) -> Style {
+        match s {
+            Status::Passed => GREEN,
+            Status::Flaky | Status::Skipped => YELLOW,
+            Status::Failed | Status::Errored => RED,
+        }
+    }
+
+    fn case_line(&self, suite: &str, c: &CaseResult) -> String {
+        let label = self.paint(Self::status_style(c.status), &format!("{:>5}", c.status.label()));
+        let time = self.paint(DIM, &format!("({})", crate::duration::human(c.duration)));
+        let mut line = format!("{label}  {suite} › {} {time}", c.name);
+        if c.status == Status::Flaky {
+            line.push_str(&format!(" passed after {} failed attempt(s)", c.earlier_attempts.len()));
+        }
+        if let Some(p) = &c.problem
+            && c.status != Status::Passed
+        {
+            let first = p.message.lines().next().unwrap_or("");
+            line.push_str(&format!("\n       {}", self.paint(DIM, &crate::judge::truncate(first, 200))));
+        }
+        line
+    }
+
+    fn summary(&self, run: &RunResult) {
+        let problems = &self.problems;
+        if !problems.is_empty() {
+            self.line("");
+            self.line(&self.paint(BOLD, "Problems:"));
+        }
+        for (suite, file, c) in problems {
+            let Some(p) = &c.problem else {
+                // A flaky pass: show the attempts that failed.
+                let head = format!("\n{} {suite} › {}  {}", self.paint(YELLOW, "FLAKY"), c.name, self.location(file, c.line));
+                self.line(&head);
+                for (i, e) in c.earlier_attempts.iter().enumerate() {
+                    self.line(&format!("  attempt {}: {}", i + 1, e.message));
+                }
+                continue;
+            };
+            let kind = match (c.status, p.kind) {
+                (Status::Skipped, _) => self.paint(YELLOW, "SKIP"),
+                (_, ProblemKind::Failure) => self.paint(RED, "FAIL"),
+                (_, ProblemKind::Error) => self.paint(RED, &format!("ERROR ({})", p.type_)),
+            };
+            self.line(&format!("\n{kind} {suite} › {}  {}", c.name, self.location(file, p.line.or(c.line))));
+            self.line(&format!("  {}", p.message));
+            if !p.details.is_empty() && c.status != Status::Skipped {
+                let details = p.details.strip_prefix(&p.message).unwrap_or(&p.details).trim_matches('\n');
+                let shown = if self.verbose { details.to_string() } else { crate::report::junit::head_and_tail(details, 4000) };
+                for l in shown.lines() {
+                    self.line(&format!("  {}", self.paint(DIM, "│").to_string() + " " + &crate::report::junit::strip_ansi(l)));
+                }
+            }
+            if self.verbose && !c.log.is_empty() {
+                self.line("  log:");
+                for l in c.log.lines() {
+                    self.line(&format!("    {l}"));
+                }
+            }
+            for a in &c.attachments {
+                self.line(&format!("  attachment: {}", a.display()));
+            }
+        }
+        let t = run.totals();
+        let mut parts = vec![format!("{} passed", t.passed)];
+        parts.push(format!("{} failed", t.failed));
+        parts.push(format!("{} errors", t.errors));
+        parts.push(format!("{} skipped", t.skipped));
+        if t.flaky > 0 {
+            parts.push(format!("{} flaky", t.flaky));
+        }
+        let verdict = if t.failed + t.errors > 0 {
+            self.paint(RED, "FAILED")
+        } else if t.tests == 0 {
+            self.paint(YELLOW, "NOTHING RAN")
+        } else {
+            self.paint(GREEN, "OK")
+        };
+        let mut line = format!("\n{verdict}: {} checks in {} suites: {} ({})", t.tests, run.suites.len(), parts.join(", "), crate::duration::human(run.duration));
+        if let Some(why) = run.interrupted {
+            line.push_str(match why {
+                crate::outcome::Interruption::Signal => " — interrupted by a signal",
+                crate::outcome::Interruption::Deadline => " — stopped at the --timeout deadline",
+            });
+        }
+        self.line(&line);
+    }
+
+    fn location(&self, file: &std::path::Path, line: Option<u32>) -> String {
+        let text = match line {
+            Some(l) => format!("{}:{l}", file.display()),
+            None => file.display().to_string(),
+        };
+        self.paint(DIM, &text)
+    }
+}
+
+impl Reporter for Terminal {
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { checks, .. } => {
+                if let Some(pb) = &self.progress {
+                    pb.set_length(*checks as u64);
+                }
+            }
+            Event::SuiteStarted { suite } => {
+                if let Some(pb) = &self.progress {
+                    pb.set_message(suite.clone());
+                }
+            }
+            Event::CaseFinished { suite, case } => {
+                if let Some(pb) = &self.progress {
+                    pb.inc(1);
+                }
+                self.line(&self.case_line(suite, case));
+                let interesting = case.status != Status::Passed
+                    && !(case.status == Status::Skipped && case.kind == CaseKind::Check && self.problems.iter().any(|(s, _, c)| s == suite && c.kind == CaseKind::Setup));
+                if interesting {
+                    let file = self.files.get(suite).cloned().unwrap_or_default();
+                    self.problems.push((suite.clone(), file, (**case).clone()));
+                }
+            }
+            Event::Warning(w) => self.line(&format!("{} {w}", self.paint(YELLOW, "warning:"))),
+            Event::Interrupting(why) => {
+                let text = match why {
+                    crate::outcome::Interruption::Signal => "interrupted: stopping checks, running teardowns, writing reports (press Ctrl-C again to skip teardowns)",
+                    crate::outcome::Interruption::Deadline => "the --timeout deadline passed: stopping checks, running teardowns, writing reports",
+                };
+                self.line(&self.paint(YELLOW, text));
+            }
+            Event::RunFinished(run) => {
+                if let Some(pb) = self.progress.take() {
+                    pb.finish_and_clear();
+                }
+                self.summary(run);
+            }
+        }
+    }
+}
