@@ -290,10 +290,11 @@ fn text_of(v: &Json) -> String {
     }
 }
 
-/// A value for a message, cut to a readable length.
+/// A value for a message. Not cut here: secrets must be masked before anything is shortened,
+/// or a cut could leave half a secret that no longer matches (see `runner::failure_problem`).
 pub fn show(v: &Json) -> String {
     let s = v.to_string();
-    truncate(&s, 300)
+    truncate(&s, 256 * 1024)
 }
 
 fn show_opt(v: Option<&Json>) -> String {

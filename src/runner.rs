@@ -407,7 +407,8 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
             }
             Err(e) => {
                 let _ = writeln!(log, "  ✗ capture {}: {e}", c.name);
-                let details = format!("{e}\n{label} at {file}:{}:{}\n{}\n\nresponse: {} {}\n{}", c.pos.line, c.pos.col, ex.request_line, ex.status, ex.reason, excerpt(&ex));
+                let e = shared.redactor.redact(&e);
+                let details = format!("{e}\n{label} at {file}:{}:{}\n{}\n\nresponse: {} {}\n{}", c.pos.line, c.pos.col, ex.request_line, ex.status, ex.reason, excerpt(&ex, shared));
                 return Err(Problem::failure("capture", format!("cannot capture `{}`: {e}", c.name)).at(c.pos.line).details(details));
             }
         }
@@ -418,25 +419,28 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
 /// A failure's message and details: every finding with its place, then the response.
 fn failure_problem(findings: &[Finding], ex: &Exchange, label: &str, file: &str, shared: &Shared) -> Problem {
     let first = &findings[0];
-    let mut message = format!("{}: expected {}, got {}", first.subject, first.expected, first.actual);
-    if findings.len() > 1 {
-        message = format!("{message} (and {} more)", findings.len() - 1);
-    }
     let mut details = String::new();
     let _ = writeln!(details, "{label}: {}", ex.request_line);
     for f in findings {
-        let _ = writeln!(details, "\n{file}:{}:{}  {}\n  expected: {}\n  actual:   {}", f.pos.line, f.pos.col, f.subject, f.expected, f.actual);
+        let _ = writeln!(details, "\n{file}:{}:{}  {}\n  expected: {}\n  actual:   {}", f.pos.line, f.pos.col, f.subject, cut(&f.expected, shared), cut(&f.actual, shared));
     }
-    let _ = write!(details, "\nresponse: {} {} ({} bytes)\n{}", ex.status, ex.reason, ex.body_len, excerpt(ex));
-    let _ = shared;
+    let _ = write!(details, "\nresponse: {} {} ({} bytes)\n{}", ex.status, ex.reason, ex.body_len, excerpt(ex, shared));
+    let message = format!("{}: expected {}, got {}", first.subject, cut(&first.expected, shared), cut(&first.actual, shared));
+    let message = if findings.len() > 1 { format!("{message} (and {} more)", findings.len() - 1) } else { message };
     Problem { kind: ProblemKind::Failure, type_: "assertion".into(), message, details, line: Some(first.pos.line) }
 }
 
-/// The start of a response body, as text, for a failure's details.
-fn excerpt(ex: &Exchange) -> String {
+/// Masks secrets, then shortens: in that order, so no cut leaves part of a secret.
+fn cut(s: &str, shared: &Shared) -> String {
+    judge::truncate(&shared.redactor.redact(s), 300)
+}
+
+/// The start of a response body, as text, for a failure's details; masked before it is cut.
+fn excerpt(ex: &Exchange, shared: &Shared) -> String {
     const MAX: usize = 2048;
-    let text = ex.text();
-    if text.len() <= MAX { text.into_owned() } else { judge::truncate(&text, MAX) }
+    let head = &ex.body[..ex.body.len().min(64 * 1024)];
+    let text = shared.redactor.redact(&String::from_utf8_lossy(head));
+    judge::truncate(&text, MAX)
 }
 
 /// Masks secrets in everything a case carries, once, before any reporter sees it.
