@@ -276,6 +276,14 @@ async fn run(args: RunArgs) -> i32 {
     if args.jobs == 0 {
         return usage_error("--jobs must be at least 1");
     }
+    if args.browser.browsers == 0 {
+        return usage_error("--browsers must be at least 1");
+    }
+    if let Some(u) = &args.browser.webdriver_url
+        && !matches!(reqwest::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https"))
+    {
+        return usage_error(&format!("--webdriver-url `{u}` is not an http(s) URL"));
+    }
 
     let tty = std::io::stdout().is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none();
@@ -293,7 +301,20 @@ async fn run(args: RunArgs) -> i32 {
     let watcher = spawn_interrupts(cancel.clone(), args.timeout, tx.clone());
     let opts = RunOptions { jobs: args.jobs, fail_fast: args.fail_fast, teardown_grace: args.teardown_grace, artifacts_dir: args.artifacts.clone() };
     let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
-    let result = runner::run(suites, Vec::new(), opts, redactor.clone(), tx, cancel.clone()).await;
+    let browsers = crate::browser::Browsers::new(crate::browser::BrowserConfig {
+        webdriver_url: args.browser.webdriver_url.clone(),
+        chromedriver: args.browser.chromedriver.clone(),
+        geckodriver: args.browser.geckodriver.clone(),
+        browser_binary: args.browser.browser_binary.clone(),
+        max_sessions: args.browser.browsers,
+        args: args.browser.browser_args.clone(),
+        screenshot_every_step: args.browser.screenshots == "all",
+        command_timeout: Duration::from_secs(30),
+        artifacts_dir: args.artifacts.clone(),
+    });
+    let result = runner::run(suites, Vec::new(), opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
+    // No driver or browser outlives the run.
+    browsers.shutdown().await;
     watcher.abort();
     let _ = display.await;
 

@@ -96,6 +96,8 @@ pub struct RunArgs {
     /// How long teardowns may run after an interruption.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub teardown_grace: std::time::Duration,
+    #[command(flatten)]
+    pub browser: BrowserArgs,
     /// Show every step's log and full failure details.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -103,4 +105,31 @@ pub struct RunArgs {
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     crate::duration::parse_duration(s)
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Browser checks")]
+pub struct BrowserArgs {
+    /// A W3C WebDriver endpoint (e.g. Selenium Grid 4: http://host:4444); by default a local
+    /// chromedriver is started.
+    #[arg(long, value_name = "URL", env = "SHAKEDOWN_WEBDRIVER_URL")]
+    pub webdriver_url: Option<String>,
+    /// Browser sessions open at once.
+    #[arg(long, value_name = "N", default_value_t = 2, env = "SHAKEDOWN_BROWSERS")]
+    pub browsers: usize,
+    /// The chromedriver to start (default: found on PATH).
+    #[arg(long, value_name = "PATH", env = "SHAKEDOWN_CHROMEDRIVER")]
+    pub chromedriver: Option<PathBuf>,
+    /// The geckodriver to start for `browser: { browser: firefox }` suites.
+    #[arg(long, value_name = "PATH", env = "SHAKEDOWN_GECKODRIVER")]
+    pub geckodriver: Option<PathBuf>,
+    /// The browser binary (default: chromium, chromium-browser or google-chrome on PATH).
+    #[arg(long, value_name = "PATH", env = "SHAKEDOWN_BROWSER_BINARY")]
+    pub browser_binary: Option<PathBuf>,
+    /// An extra browser argument (repeatable), e.g. --browser-arg=--lang=de.
+    #[arg(long = "browser-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub browser_args: Vec<String>,
+    /// Keep a screenshot after every browser step (`all`), or only of failures (`failures`).
+    #[arg(long, value_name = "WHEN", default_value = "failures", value_parser = ["failures", "all"], env = "SHAKEDOWN_SCREENSHOTS")]
+    pub screenshots: String,
 }

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod browser;
+
 /// What a suite may read besides its own file: the environment (with `--env-file` on top),
 /// `--var` overrides, and run-wide settings.
 #[derive(Clone, Debug, Default)]
@@ -475,7 +477,7 @@ impl<'a> Compiler<'a> {
         let tls = f.get("tls").map(|n| self.tls(n)).unwrap_or_default();
         let browser = match f.get("browser") {
             Some(n) => self.browser_options(n),
-            None => crate::browser::BrowserOptions::default(),
+            None => crate::browser_model::BrowserOptions::default(),
         };
 
         let setup = f.get("setup").map(|n| self.steps(n, "`setup`", &defaults)).unwrap_or_default();
@@ -597,6 +599,9 @@ impl<'a> Compiler<'a> {
     }
 
     fn step(&mut self, node: &Node, defaults: &Defaults) -> Option<Step> {
+        if Self::is_browser_step(node) {
+            return self.browser_step(node);
+        }
         let f = self.fields(node, "a step", STEP_KEYS)?;
         let name = f.get("name").and_then(|n| self.string(n, "`name`"));
         self.step_from(&f, node.pos, name, defaults)
@@ -663,6 +668,7 @@ impl<'a> Compiler<'a> {
             }
         };
         let teardown = f.get("teardown").map(|n| self.steps(n, "`teardown`", defaults)).unwrap_or_default();
+        is_browser |= steps.iter().chain(&teardown).any(|s| matches!(s.action, Action::Browser(_)));
         let retries = match f.get("retries") {
             Some(n) => self.uint(n, "`retries`", 10).unwrap_or(0),
             None => defaults.retries,
@@ -1152,15 +1158,6 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn browser_options(&mut self, node: &Node) -> crate::browser::BrowserOptions {
-        let _ = self.fields(node, "`browser`", &[]);
-        crate::browser::BrowserOptions::default()
-    }
-
-    fn browser_steps(&mut self, node: &Node) -> Vec<Step> {
-        self.err(node.pos, "browser checks are not supported yet");
-        Vec::new()
-    }
 }
 
 fn valid_name(s: &str) -> bool {

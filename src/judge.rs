@@ -108,7 +108,6 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                 };
                 ("certificate days_left".to_string(), r)
             }
-            AssertKind::Browser(_) => continue,
         };
         match result {
             Ok(()) => log.push(format!("  ✓ {subject}")),
@@ -187,7 +186,6 @@ pub fn capture_http(c: &Capture, ex: &Exchange, scope_cookie: impl Fn(&str) -> O
             html_value(&doc, selector, &target).ok_or_else(|| format!("no element matches `{selector}`{}", attr.as_ref().map(|a| format!(" with attribute `{a}`")).unwrap_or_default()))
         }
         CaptureSource::Status => Ok(Json::from(ex.status)),
-        CaptureSource::Browser(_) => Err("a browser capture in an HTTP step".into()),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod browser_model;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;

@@ -2,6 +2,7 @@
 //! the checks in file order sharing a cookie jar and captures, then teardown, which always runs.
 //! It reports through events and returns everything it found, also when interrupted.
 
+use crate::browser::{Browsers, Session};
 use crate::event::Event;
 use crate::http::{self, Exchange, Scope, SendContext};
 use crate::judge::{self, Finding};
@@ -55,6 +56,7 @@ impl Cancel {
 /// Shared by every suite of a run.
 struct Shared {
     opts: RunOptions,
+    browsers: Arc<Browsers>,
     redactor: Redactor,
     events: UnboundedSender<Event>,
     cancel: Cancel,
@@ -76,10 +78,11 @@ pub async fn run(
     redactor: Redactor,
     events: UnboundedSender<Event>,
     cancel: Cancel,
+    browsers: Arc<Browsers>,
 ) -> RunResult {
     let started = SystemTime::now();
     let t0 = Instant::now();
-    let shared = Arc::new(Shared { opts, redactor, events, cancel, failed: AtomicBool::new(false) });
+    let shared = Arc::new(Shared { opts, browsers, redactor, events, cancel, failed: AtomicBool::new(false) });
     let checks = suites.iter().map(|s| s.checks.len()).sum::<usize>() + early.iter().map(|s| s.cases.len()).sum::<usize>();
     shared.emit(Event::RunStarted { suites: suites.len() + early.len(), checks });
     for s in &early {
@@ -109,11 +112,28 @@ pub async fn run(
     result
 }
 
-/// What checks of one suite share: captures and the cookie jar.
+/// What checks of one suite share: captures and the cookie jar; and the browser session and
+/// artifacts of the check running now.
 struct SuiteState {
     suite: Arc<Suite>,
     captures: HashMap<String, Json>,
     scope: Scope,
+    session: Option<Session>,
+    /// Where the current check's artifacts go.
+    artifacts: std::path::PathBuf,
+    attachments: Vec<std::path::PathBuf>,
+}
+
+impl SuiteState {
+    /// Closes the browser session, if any, first handing its cookies to the HTTP jar.
+    async fn end_session(&mut self, shared: &Shared, export_cookies: bool) {
+        if let Some(s) = self.session.take() {
+            if export_cookies {
+                s.export_cookies(&self.scope.jar, &shared.redactor).await;
+            }
+            shared.browsers.close(s).await;
+        }
+    }
 }
 
 async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
@@ -144,20 +164,24 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
             return suite_result(&suite, started, t0, cases);
         }
     };
-    let mut state = SuiteState { suite: suite.clone(), captures: HashMap::new(), scope };
+    let suite_dir = shared.opts.artifacts_dir.join(crate::browser::slug(&suite.name));
+    let mut state = SuiteState { suite: suite.clone(), captures: HashMap::new(), scope, session: None, artifacts: suite_dir.join("setup"), attachments: Vec::new() };
 
     let mut setup_failed: Option<String> = None;
     if !suite.setup.is_empty() {
         let t = Instant::now();
         let mut log = String::new();
         let r = cancellable(&shared.cancel.checks, run_steps(&suite.setup, &mut state, &mut log, shared)).await;
+        state.end_session(shared, true).await;
         if let Err(p) = r {
             setup_failed = Some(p.message.clone());
             let mut case = CaseResult::new("[setup]", CaseKind::Setup, p.line).with_problem(p);
             case.duration = t.elapsed();
             case.log = log;
+            case.attachments = std::mem::take(&mut state.attachments);
             finish(case, &mut cases);
         }
+        state.attachments.clear();
     }
 
     for check in &suite.checks {
@@ -168,6 +192,7 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
         } else if shared.opts.fail_fast && shared.failed.load(Ordering::SeqCst) {
             CaseResult::skipped(&check.name, Some(check.pos.line), "not run: an earlier check failed and --fail-fast is set")
         } else {
+            state.artifacts = suite_dir.join(crate::browser::slug(&check.name));
             run_check(check, &mut state, shared).await
         };
         let mut case = case;
@@ -178,10 +203,14 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
     if !suite.teardown.is_empty() {
         let t = Instant::now();
         let mut log = String::new();
-        if let Err(p) = run_teardown(&suite.teardown, &mut state, &mut log, shared).await {
+        state.artifacts = suite_dir.join("teardown");
+        let r = run_teardown(&suite.teardown, &mut state, &mut log, shared).await;
+        state.end_session(shared, false).await;
+        if let Err(p) = r {
             let mut case = CaseResult::new("[teardown]", CaseKind::Teardown, p.line).with_problem(p);
             case.duration = t.elapsed();
             case.log = log;
+            case.attachments = std::mem::take(&mut state.attachments);
             finish(case, &mut cases);
         }
     }
@@ -232,7 +261,13 @@ async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> Ca
         if attempt > 0 {
             let _ = writeln!(log, "— attempt {} of {} —", attempt + 1, check.retries + 1);
         }
+        if attempt > 0 {
+            state.artifacts = state.artifacts.with_file_name(format!("{}-attempt-{}", crate::browser::slug(&check.name), attempt + 1));
+        }
         last = cancellable(&shared.cancel.checks, run_steps(&check.steps, state, &mut log, shared)).await;
+        // One fresh browser session per attempt; its cookies go to the suite's jar unless the
+        // check keeps its cookies to itself.
+        state.end_session(shared, !check.isolated).await;
         if !check.teardown.is_empty() {
             let _ = writeln!(log, "teardown:");
             if let Err(p) = run_teardown(&check.teardown, state, &mut log, shared).await {
@@ -249,15 +284,19 @@ async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> Ca
             Err(_) => {}
         }
     }
+    state.end_session(shared, false).await;
     state.scope = shared_scope;
+    let attachments = std::mem::take(&mut state.attachments);
     if shared.cancel.checks.is_cancelled() && last.is_err() {
         let mut c = interrupted_case(check, shared, t.elapsed(), log);
         c.earlier_attempts = earlier;
+        c.attachments = attachments;
         return c;
     }
     let mut case = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line));
     case.duration = t.elapsed();
     case.log = log;
+    case.attachments = attachments;
     match last {
         Ok(()) if earlier.is_empty() => {}
         Ok(()) => case.status = Status::Flaky,
@@ -318,8 +357,9 @@ fn step_label(step: &Step, index: usize) -> String {
 }
 
 async fn run_step(step: &Step, index: usize, state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
-    let Action::Http(req) = &step.action else {
-        return Err(Problem::error("unsupported", "browser steps are not supported yet").at(step.pos.line));
+    let req = match &step.action {
+        Action::Http(req) => req,
+        Action::Browser(bs) => return browser_step(step, bs, index, state, log, shared).await,
     };
     let started = Instant::now();
     let mut wait = step.retry.as_ref().map(|r| r.every);
@@ -414,6 +454,55 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
         }
     }
     Ok(())
+}
+
+/// Runs a browser step, opening the check's session on first use. On failure, saves a
+/// screenshot, the page and its URL next to the check's other artifacts.
+async fn browser_step(step: &Step, bs: &crate::browser::BrowserStep, index: usize, state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
+    let suite = state.suite.clone();
+    let file = suite.file.display().to_string();
+    let label = step_label(step, index);
+    if state.session.is_none() {
+        let _ = writeln!(log, "→ open browser session");
+        let s = shared.browsers.open(&suite).await.map_err(|p| {
+            let _ = writeln!(log, "  ✗ {}", p.message);
+            p.at(step.pos.line)
+        })?;
+        state.session = Some(s);
+    }
+    let Some(session) = state.session.as_mut() else {
+        return Err(Problem::error("browser", "no browser session").at(step.pos.line));
+    };
+    let mut cx = crate::browser::StepContext {
+        suite: &suite,
+        captures: &mut state.captures,
+        redactor: &shared.redactor,
+        log,
+        jar: &state.scope.jar,
+        artifacts: &state.artifacts,
+        attachments: &mut state.attachments,
+        file: &file,
+        line: step.pos.line,
+        col: step.pos.col,
+        label: label.clone(),
+    };
+    let r = session.run(bs, &mut cx).await;
+    let Err(mut p) = r else { return Ok(()) };
+    if p.line.is_none() {
+        p.line = Some(step.pos.line);
+    }
+    if p.details.is_empty() {
+        p.details = format!("{label} at {file}:{}:{}", step.pos.line, step.pos.col);
+    }
+    let _ = writeln!(log, "  ✗ {}", shared.redactor.redact(&p.message));
+    if p.type_ != "browser-crash" && p.type_ != "driver" {
+        let files = session.failure_artifacts(&state.artifacts, &shared.redactor).await;
+        // The screenshot first: it is what a person looks at.
+        let mut files = files;
+        files.append(&mut state.attachments);
+        state.attachments = files;
+    }
+    Err(p)
 }
 
 /// A failure's message and details: every finding with its place, then the response.

@@ -31,7 +31,7 @@ pub struct Suite {
     pub teardown: Vec<Step>,
     /// Values of the suite's secrets, masked in every output.
     pub secret_values: Vec<String>,
-    pub browser: crate::browser::BrowserOptions,
+    pub browser: crate::browser_model::BrowserOptions,
 }
 
 /// Settings every request and check of a suite starts from.
@@ -99,7 +99,7 @@ pub struct Step {
 #[derive(Debug)]
 pub enum Action {
     Http(Box<Request>),
-    Browser(crate::browser::BrowserAction),
+    Browser(crate::browser_model::BrowserStep),
 }
 
 /// Repeat a step until its expectations hold, e.g. to wait for a rollout.
@@ -192,8 +192,6 @@ pub enum AssertKind {
     Sha256(Sha256Source),
     /// Days until the server's TLS certificate expires.
     CertDays(Predicate),
-    /// Browser-only assertions live in `browser.rs` and are judged by the same predicates.
-    Browser(crate::browser::BrowserAssert),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,5 +305,4 @@ pub enum CaptureSource {
     Regex(regex::Regex),
     Css { selector: String, attr: Option<String> },
     Status,
-    Browser(crate::browser::BrowserCapture),
 }

@@ -1,0 +1,123 @@
+//! Browser steps as compiled from a suite (see `compile/browser.rs`), run by `browser.rs`.
+
+use crate::suite::Predicate;
+use crate::template::Template;
+use crate::yaml::Pos;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Suite-level browser settings (`browser:` at the top of a suite).
+#[derive(Clone, Debug, Default)]
+pub struct BrowserOptions {
+    /// How long waiting assertions keep trying (default 5 s).
+    pub timeout: Option<Duration>,
+    /// Extra command-line arguments for the browser.
+    pub args: Vec<String>,
+    /// `chrome` (default) or `firefox`.
+    pub kind: BrowserKind,
+    /// Window size, default 1280x800.
+    pub window: Option<(u32, u32)>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BrowserKind {
+    #[default]
+    Chrome,
+    Firefox,
+}
+
+/// One browser step: an action, and how long it may wait.
+#[derive(Debug)]
+pub struct BrowserStep {
+    pub action: BrowserAction,
+    pub timeout: Option<Duration>,
+}
+
+/// How an element is found: CSS by default, XPath (`xpath=…` or starting with `//`), or a
+/// link's text (`link=…`).
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub how: How,
+    pub value: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    Css,
+    XPath,
+    LinkText,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self.how {
+            How::Css => write!(f, "{}", self.value),
+            How::XPath => write!(f, "xpath={}", self.value),
+            How::LinkText => write!(f, "link={}", self.value),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum BrowserAction {
+    Goto(Template),
+    Click(Target),
+    Fill(Vec<(Target, Template)>),
+    /// Choose an option by its value, else its label.
+    Select(Vec<(Target, Template)>),
+    Check(Target, bool),
+    Press { target: Option<Target>, key: String },
+    Upload { target: Target, files: Vec<PathBuf> },
+    Hover(Target),
+    /// Waiting assertions (`see`, `wait_for`): all must hold before the timeout.
+    See(Vec<BrowserAssert>),
+    Capture(Vec<(String, Pos, BrowserCapture)>),
+    Screenshot(String),
+    Eval { script: Template, expect: Option<Predicate>, capture: Option<String> },
+    NoConsoleErrors,
+}
+
+/// What a waiting assertion looks at.
+#[derive(Debug)]
+pub struct BrowserAssert {
+    pub pos: Pos,
+    pub subject: Subject,
+    pub pred: Predicate,
+}
+
+#[derive(Clone, Debug)]
+pub enum Subject {
+    /// The visible text of the first match.
+    Text(Target),
+    /// Whether the first match is displayed (false when there is none).
+    Visible(Target),
+    Count(Target),
+    Attr(Target, String),
+    /// The text of the whole page.
+    PageText,
+    Title,
+    Url,
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Subject::Text(t) => write!(f, "text of {t}"),
+            Subject::Visible(t) => write!(f, "visibility of {t}"),
+            Subject::Count(t) => write!(f, "count of {t}"),
+            Subject::Attr(t, a) => write!(f, "attribute {a} of {t}"),
+            Subject::PageText => write!(f, "page text"),
+            Subject::Title => write!(f, "page title"),
+            Subject::Url => write!(f, "page URL"),
+        }
+    }
+}
+
+/// A value taken from the page into a variable.
+#[derive(Clone, Debug)]
+pub enum BrowserCapture {
+    Text(Target),
+    Attr(Target, String),
+    Title,
+    Url,
+}

@@ -1,0 +1,404 @@
+//! Compiling `browser:` steps and suite-level browser options.
+
+use super::{Compiler, Fields};
+use crate::browser_model::*;
+use crate::suite::{Action, Op, Predicate, Step};
+use crate::yaml::{Node, Value};
+
+/// The keys that make a step a browser step; each step has exactly one.
+pub(super) const ACTIONS: &[&str] = &[
+    "goto", "click", "fill", "select", "check", "uncheck", "press", "upload", "hover", "wait_for",
+    "see", "capture", "screenshot", "eval", "no_console_errors",
+];
+const OPTIONS_KEYS: &[&str] = &["timeout", "args", "browser", "window"];
+
+impl Compiler<'_> {
+    pub(super) fn browser_options(&mut self, node: &Node) -> BrowserOptions {
+        let mut o = BrowserOptions::default();
+        let Some(f) = self.fields(node, "`browser`", OPTIONS_KEYS) else { return o };
+        o.timeout = f.get("timeout").and_then(|n| self.duration(n, "`timeout`"));
+        if let Some(n) = f.get("args") {
+            o.args = self.string_list(n, "`args`").into_iter().map(|(a, _)| a).collect();
+        }
+        if let Some(n) = f.get("browser") {
+            match n.as_str() {
+                Some("chrome" | "chromium") => o.kind = BrowserKind::Chrome,
+                Some("firefox") => o.kind = BrowserKind::Firefox,
+                _ => self.err(n.pos, "`browser` is `chrome` (default) or `firefox`"),
+            }
+        }
+        if let Some(n) = f.get("window") {
+            let parsed = n.as_str().and_then(|s| {
+                let (w, h) = s.split_once('x')?;
+                Some((w.trim().parse().ok()?, h.trim().parse().ok()?))
+            });
+            match parsed {
+                Some((w, h)) if (100..=8000).contains(&w) && (100..=8000).contains(&h) => o.window = Some((w, h)),
+                _ => self.err(n.pos, "`window` is WIDTHxHEIGHT, e.g. `1280x800`"),
+            }
+        }
+        o
+    }
+
+    /// The `browser:` list of a check.
+    pub(super) fn browser_steps(&mut self, node: &Node) -> Vec<Step> {
+        let Value::Seq(items) = &node.value else {
+            self.err(node.pos, format!("`browser` must be a list of steps, found {}", node.kind()));
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.err(node.pos, "`browser` is empty");
+        }
+        items.iter().filter_map(|i| self.browser_step(i)).collect()
+    }
+
+    /// Whether a step mapping is a browser step: it names a browser action and no `request`
+    /// (`capture` belongs to both kinds).
+    pub(super) fn is_browser_step(node: &Node) -> bool {
+        match &node.value {
+            Value::Map(entries) => {
+                let keys = || entries.iter().filter_map(|(k, _)| k.as_str());
+                !keys().any(|k| k == "request") && keys().any(|k| ACTIONS.contains(&k))
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn browser_step(&mut self, node: &Node) -> Option<Step> {
+        let mut allowed: Vec<&str> = ACTIONS.to_vec();
+        allowed.extend(["name", "timeout"]);
+        let f = self.fields(node, "a browser step", &allowed)?;
+        let actions: Vec<&str> = ACTIONS.iter().copied().filter(|a| f.has(a)).collect();
+        let action_name = match actions.as_slice() {
+            [one] => *one,
+            [] => {
+                self.err_help(node.pos, "this browser step has no action", format!("use one of: {}", ACTIONS.join(", ")));
+                return None;
+            }
+            many => {
+                self.err_help(node.pos, format!("a browser step does one thing, but this one has {}", many.join(" and ")), "split it into one step per action");
+                return None;
+            }
+        };
+        let name = f.get("name").and_then(|n| self.string(n, "`name`"));
+        let timeout = f.get("timeout").and_then(|n| self.duration(n, "`timeout`"));
+        let n = f.get(action_name)?;
+        let action = self.browser_action(action_name, n, &f)?;
+        Some(Step { name, pos: node.pos, action: Action::Browser(BrowserStep { action, timeout }), expect: Vec::new(), captures: Vec::new(), retry: None })
+    }
+
+    fn target(&mut self, node: &Node) -> Option<Target> {
+        let s = self.string(node, "a selector")?;
+        self.target_str(&s, node)
+    }
+
+    fn target_str(&mut self, s: &str, at: &Node) -> Option<Target> {
+        let s = s.trim();
+        let (how, value) = if let Some(x) = s.strip_prefix("xpath=") {
+            (How::XPath, x)
+        } else if s.starts_with("//") || s.starts_with("(//") {
+            (How::XPath, s)
+        } else if let Some(l) = s.strip_prefix("link=") {
+            (How::LinkText, l)
+        } else {
+            (How::Css, s.strip_prefix("css=").unwrap_or(s))
+        };
+        if value.is_empty() {
+            self.err(at.pos, "the selector is empty");
+            return None;
+        }
+        if how == How::Css && !self.css(value, at) {
+            return None;
+        }
+        Some(Target { how, value: value.to_string() })
+    }
+
+    /// `{ selector: value, … }` pairs (fill, select).
+    fn target_values(&mut self, node: &Node, what: &str) -> Vec<(Target, crate::template::Template)> {
+        let Some(f) = self.fields(node, what, &[]) else { return Vec::new() };
+        let mut out = Vec::new();
+        for (sel, k, v) in f.entries {
+            let t = self.target_str(sel, k);
+            let val = self.template(v, "the value");
+            if let (Some(t), Some(val)) = (t, val) {
+                out.push((t, val));
+            }
+        }
+        out
+    }
+
+    fn browser_action(&mut self, name: &str, n: &Node, step: &Fields) -> Option<BrowserAction> {
+        let _ = step;
+        Some(match name {
+            "goto" => BrowserAction::Goto(self.url(n, n)?),
+            "click" => BrowserAction::Click(self.target(n)?),
+            "hover" => BrowserAction::Hover(self.target(n)?),
+            "check" => BrowserAction::Check(self.target(n)?, true),
+            "uncheck" => BrowserAction::Check(self.target(n)?, false),
+            "fill" => BrowserAction::Fill(self.target_values(n, "`fill`")),
+            "select" => BrowserAction::Select(self.target_values(n, "`select`")),
+            "press" => match &n.value {
+                Value::Str(k) => BrowserAction::Press { target: None, key: self.key(k, n)? },
+                _ => {
+                    let f = self.fields(n, "`press`", &["key", "selector"])?;
+                    let key_node = f.get("key").or_else(|| {
+                        self.err(n.pos, "`press` needs a `key`");
+                        None
+                    })?;
+                    let k = self.string(key_node, "`key`")?;
+                    let key = self.key(&k, key_node)?;
+                    let target = match f.get("selector") {
+                        Some(s) => Some(self.target(s)?),
+                        None => None,
+                    };
+                    BrowserAction::Press { target, key }
+                }
+            },
+            "upload" => {
+                let f = self.fields(n, "`upload`", &[])?;
+                let [(sel, k, v)] = f.entries.as_slice() else {
+                    self.err_help(n.pos, "`upload` names one file input", "e.g. `upload: { \"#file\": fixtures/smoke.png }` or a list of files");
+                    return None;
+                };
+                let target = self.target_str(sel, k)?;
+                let files: Vec<_> = match &v.value {
+                    Value::Seq(items) => items.iter().filter_map(|i| self.file_ref(i, "file")).collect(),
+                    _ => self.file_ref(v, "file").into_iter().collect(),
+                };
+                if files.is_empty() {
+                    return None;
+                }
+                BrowserAction::Upload { target, files }
+            }
+            "see" => BrowserAction::See(self.see(n)?),
+            "wait_for" => BrowserAction::See(self.wait_for(n)?),
+            "capture" => {
+                let f = self.fields(n, "`capture`", &[])?;
+                let mut out = Vec::new();
+                for (var, k, v) in f.entries {
+                    let Some(c) = self.browser_capture(v) else { continue };
+                    if self.vars.contains_key(var) {
+                        self.err(k.pos, format!("`{var}` is already a variable: a capture cannot replace it"));
+                        continue;
+                    }
+                    self.captures.insert(var.to_string());
+                    out.push((var.to_string(), k.pos, c));
+                }
+                BrowserAction::Capture(out)
+            }
+            "screenshot" => {
+                let s = n.scalar_text().unwrap_or_default();
+                let clean: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+                if clean.is_empty() {
+                    self.err(n.pos, "`screenshot` takes a name for the file");
+                    return None;
+                }
+                BrowserAction::Screenshot(clean)
+            }
+            "eval" => match &n.value {
+                Value::Str(_) => BrowserAction::Eval { script: self.template(n, "`eval`")?, expect: None, capture: None },
+                _ => {
+                    let f = self.fields(n, "`eval`", &["js", "expect", "capture"])?;
+                    let js = f.get("js").or_else(|| {
+                        self.err(n.pos, "`eval` needs `js`: a JavaScript expression");
+                        None
+                    })?;
+                    let script = self.template(js, "`js`")?;
+                    let expect = match f.get("expect") {
+                        Some(e) => Some(self.predicate(e, false)?),
+                        None => None,
+                    };
+                    let capture = f.get("capture").and_then(|c| self.string(c, "`capture`"));
+                    if let Some(c) = &capture {
+                        self.captures.insert(c.clone());
+                    }
+                    BrowserAction::Eval { script, expect, capture }
+                }
+            },
+            "no_console_errors" => {
+                self.bool(n, "`no_console_errors`")?;
+                BrowserAction::NoConsoleErrors
+            }
+            _ => return None,
+        })
+    }
+
+    fn key(&mut self, k: &str, at: &Node) -> Option<String> {
+        use fantoccini::key::Key;
+        let key = match k {
+            "Enter" => Key::Enter,
+            "Tab" => Key::Tab,
+            "Escape" => Key::Escape,
+            "Backspace" => Key::Backspace,
+            "Delete" => Key::Delete,
+            "Space" => Key::Space,
+            "ArrowUp" => Key::Up,
+            "ArrowDown" => Key::Down,
+            "ArrowLeft" => Key::Left,
+            "ArrowRight" => Key::Right,
+            "Home" => Key::Home,
+            "End" => Key::End,
+            "PageUp" => Key::PageUp,
+            "PageDown" => Key::PageDown,
+            other if other.chars().count() == 1 => return Some(other.to_string()),
+            other => {
+                self.err_help(at.pos, format!("`{other}` is not a key shakedown knows"), "keys: Enter, Tab, Escape, Backspace, Delete, Space, ArrowUp/Down/Left/Right, Home, End, PageUp, PageDown, or one character");
+                return None;
+            }
+        };
+        Some(char::from(key).to_string())
+    }
+
+    fn browser_capture(&mut self, v: &Node) -> Option<BrowserCapture> {
+        if let Some(s) = v.as_str() {
+            return Some(BrowserCapture::Text(self.target_str(s, v)?));
+        }
+        let f = self.fields(v, "a browser capture", &["selector", "attr", "title", "url"])?;
+        if f.has("title") {
+            return Some(BrowserCapture::Title);
+        }
+        if f.has("url") {
+            return Some(BrowserCapture::Url);
+        }
+        let Some(sel) = f.get("selector") else {
+            self.err_help(v.pos, "a browser capture needs a `selector`", "e.g. `capture: { role: { selector: .role } }`, with `attr: href` for an attribute, or `{ title: true }`, `{ url: true }`");
+            return None;
+        };
+        let t = self.target(sel)?;
+        Some(match f.get("attr") {
+            Some(a) => BrowserCapture::Attr(t, self.string(a, "`attr`")?),
+            None => BrowserCapture::Text(t),
+        })
+    }
+
+    /// `see: { selector: .role, text: maintainer }`, `see: { title: … }`, `see: { url: … }`,
+    /// `see: { text: … }` (the whole page).
+    fn see(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
+        if let Some(s) = n.as_str() {
+            // `see: .selector` means it is visible.
+            let t = self.target_str(s, n)?;
+            return Some(vec![BrowserAssert { pos: n.pos, subject: Subject::Visible(t), pred: is(true) }]);
+        }
+        let f = self.fields(n, "`see`", &["selector", "text", "visible", "count", "attr", "title", "url"])?;
+        let mut out = Vec::new();
+        match f.get("selector") {
+            Some(sel) => {
+                let t = self.target(sel)?;
+                if let Some(v) = f.get("text")
+                    && let Some(pred) = self.predicate(v, false)
+                {
+                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Text(t.clone()), pred });
+                }
+                if let Some(v) = f.get("visible")
+                    && let Some(b) = self.bool(v, "`visible`")
+                {
+                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Visible(t.clone()), pred: is(b) });
+                }
+                if let Some(v) = f.get("count")
+                    && let Some(pred) = self.predicate(v, false)
+                {
+                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Count(t.clone()), pred });
+                }
+                if let Some(v) = f.get("attr")
+                    && let Some(af) = self.fields(v, "`attr`", &[])
+                {
+                    for (name, _, av) in af.entries {
+                        if let Some(pred) = self.predicate(av, false) {
+                            out.push(BrowserAssert { pos: av.pos, subject: Subject::Attr(t.clone(), name.to_string()), pred });
+                        }
+                    }
+                }
+                if !f.has("text") && !f.has("visible") && !f.has("count") && !f.has("attr") {
+                    out.push(BrowserAssert { pos: sel.pos, subject: Subject::Visible(t), pred: is(true) });
+                }
+            }
+            None => {
+                for key in ["visible", "count", "attr"] {
+                    if let Some(p) = f.key_pos(key) {
+                        self.err(p, format!("`{key}` needs a `selector`"));
+                    }
+                }
+                if let Some(v) = f.get("text")
+                    && let Some(pred) = self.text_pred(v)
+                {
+                    out.push(BrowserAssert { pos: v.pos, subject: Subject::PageText, pred });
+                }
+            }
+        }
+        if let Some(v) = f.get("title")
+            && let Some(pred) = self.predicate(v, false)
+        {
+            out.push(BrowserAssert { pos: v.pos, subject: Subject::Title, pred });
+        }
+        if let Some(v) = f.get("url")
+            && let Some(pred) = self.predicate(v, false)
+        {
+            out.push(BrowserAssert { pos: v.pos, subject: Subject::Url, pred });
+        }
+        if out.is_empty() && self.diags.is_empty() {
+            self.err(n.pos, "`see` asserts nothing: give a `selector`, `text`, `title` or `url`");
+            return None;
+        }
+        Some(out)
+    }
+
+    /// Page text: a plain string means "contains", since a page has much more text.
+    fn text_pred(&mut self, v: &Node) -> Option<Predicate> {
+        match &v.value {
+            Value::Map(_) => self.predicate(v, false),
+            _ => Some(Predicate { ops: vec![Op::Contains(self.json_template(v)?)] }),
+        }
+    }
+
+    /// `wait_for: { selector: x, state: visible|hidden|gone|present }`, `{ text: … }`,
+    /// `{ url: … }`, `{ title: … }`.
+    fn wait_for(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
+        if n.as_str().is_some() {
+            return self.see(n);
+        }
+        let f = self.fields(n, "`wait_for`", &["selector", "state", "text", "url", "title"])?;
+        let mut out = Vec::new();
+        if let Some(sel) = f.get("selector") {
+            let t = self.target(sel)?;
+            let state = f.get("state").and_then(|s| s.as_str().map(str::to_string)).unwrap_or_else(|| "visible".into());
+            let (subject, pred) = match state.as_str() {
+                "visible" => (Subject::Visible(t), is(true)),
+                "hidden" => (Subject::Visible(t), is(false)),
+                "gone" => (Subject::Count(t), Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(0.into()))] }),
+                "present" => (Subject::Count(t), Predicate { ops: vec![Op::Gte(1.0)] }),
+                _ => {
+                    self.err(f.get("state").map_or(n.pos, |s| s.pos), "`state` is visible, hidden, gone or present");
+                    return None;
+                }
+            };
+            out.push(BrowserAssert { pos: sel.pos, subject, pred });
+        } else if let Some(p) = f.key_pos("state") {
+            self.err(p, "`state` needs a `selector`");
+        }
+        if let Some(v) = f.get("text")
+            && let Some(pred) = self.text_pred(v)
+        {
+            out.push(BrowserAssert { pos: v.pos, subject: Subject::PageText, pred });
+        }
+        for (key, subject) in [("url", Subject::Url), ("title", Subject::Title)] {
+            if let Some(v) = f.get(key) {
+                let pred = match &v.value {
+                    Value::Map(_) => self.predicate(v, false),
+                    _ => Some(Predicate { ops: vec![Op::Contains(self.json_template(v)?)] }),
+                };
+                if let Some(pred) = pred {
+                    out.push(BrowserAssert { pos: v.pos, subject, pred });
+                }
+            }
+        }
+        if out.is_empty() && self.diags.is_empty() {
+            self.err(n.pos, "`wait_for` waits for nothing: give a `selector`, `text`, `url` or `title`");
+            return None;
+        }
+        Some(out)
+    }
+}
+
+fn is(b: bool) -> Predicate {
+    Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(b.into()))] }
+}
