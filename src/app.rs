@@ -11,7 +11,7 @@ use crate::runner::{self, Cancel, RunOptions};
 use crate::suite::Suite;
 use clap::Parser;
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -27,7 +27,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Schema => {
-            println!("{}", crate::schema::SCHEMA.trim_end());
+            out(format_args!("{}", crate::schema::SCHEMA.trim_end()));
             exit::OK
         }
         Command::Validate(args) => validate(&args),
@@ -35,11 +35,22 @@ pub fn main() -> i32 {
         Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(rt) => rt.block_on(run(args)),
             Err(e) => {
-                eprintln!("error: cannot start the async runtime: {e}");
+                err(format_args!("error: cannot start the async runtime: {e}"));
                 exit::RUNNER_ERROR
             }
         },
     }
+}
+
+/// A line on stdout. Unlike `println!`, a closed pipe (`shakedown list | head -1`) is not a
+/// panic: the reader has gone, so there is no one left to tell.
+fn out(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// A line on stderr, ignoring a closed pipe like [`out`].
+fn err(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 fn color_stderr() -> bool {
@@ -48,7 +59,7 @@ fn color_stderr() -> bool {
 
 /// A problem with the command line itself (not a suite).
 fn usage_error(message: &str) -> i32 {
-    eprintln!("error: {message}");
+    err(format_args!("error: {message}"));
     exit::INVALID
 }
 
@@ -165,11 +176,11 @@ fn print_problems(problems: &[FileDiagnostics]) {
     let color = color_stderr();
     let mut n = 0;
     for p in problems {
-        eprint!("{}", p.render(color));
+        let _ = write!(std::io::stderr().lock(), "{}", p.render(color));
         n += p.diagnostics.len();
     }
     let files = problems.len();
-    eprintln!("error: {n} problem{} in {files} suite file{}", if n == 1 { "" } else { "s" }, if files == 1 { "" } else { "s" });
+    err(format_args!("error: {n} problem{} in {files} suite file{}", if n == 1 { "" } else { "s" }, if files == 1 { "" } else { "s" }));
 }
 
 fn validate(args: &LoadArgs) -> i32 {
@@ -182,7 +193,7 @@ fn validate(args: &LoadArgs) -> i32 {
         return exit::INVALID;
     }
     let checks: usize = suites.iter().map(|s| s.checks.len()).sum();
-    println!("ok: {} suites, {checks} checks", suites.len());
+    out(format_args!("ok: {} suites, {checks} checks", suites.len()));
     exit::OK
 }
 
@@ -197,11 +208,11 @@ fn list(args: &ListArgs) -> i32 {
     }
     select(&mut suites, &args.select);
     for s in &suites {
-        println!("{} ({})", s.name, s.file.display());
+        out(format_args!("{} ({})", s.name, s.file.display()));
         for c in &s.checks {
             let tags = if c.tags.is_empty() { String::new() } else { format!("  [{}]", c.tags.join(", ")) };
             let kind = if c.is_browser { "browser" } else { "http" };
-            println!("  {}:{}  {}  ({kind}){tags}", s.file.display(), c.pos.line, c.name);
+            out(format_args!("  {}:{}  {}  ({kind}){tags}", s.file.display(), c.pos.line, c.name));
         }
     }
     exit::OK
@@ -264,7 +275,7 @@ async fn run(args: RunArgs) -> i32 {
         return match write_reports(&run, &args, &redactor) {
             Ok(()) => exit::INVALID,
             Err(e) => {
-                eprintln!("error: {e}");
+                err(format_args!("error: {e}"));
                 exit::RUNNER_ERROR
             }
         };
@@ -319,7 +330,7 @@ async fn run(args: RunArgs) -> i32 {
     let _ = display.await;
 
     if let Err(e) = write_reports(&result, &args, &redactor) {
-        eprintln!("error: {e}");
+        err(format_args!("error: {e}"));
         return exit::RUNNER_ERROR;
     }
     let t = result.totals();
@@ -328,7 +339,7 @@ async fn run(args: RunArgs) -> i32 {
     } else if t.failed + t.errors > 0 || (args.fail_on_flaky && t.flaky > 0) {
         exit::CHECKS_FAILED
     } else if result.suites.iter().flat_map(|s| &s.cases).all(|c| c.status == Status::Skipped) {
-        eprintln!("error: every check was skipped");
+        err(format_args!("error: every check was skipped"));
         exit::CHECKS_FAILED
     } else {
         exit::OK

@@ -605,7 +605,6 @@ impl Session {
             };
             if Instant::now() + pause > deadline {
                 let url = self.wd("current url", self.client.current_url()).await.map(|u| u.to_string()).unwrap_or_default();
-                let _ = writeln!(cx.log, "  ✗ {}: expected {}, got {}", a.subject, m.expected, m.actual);
                 let expected = cx.redactor.redact(&m.expected);
                 let actual = judge::truncate(&cx.redactor.redact(&m.actual), 300);
                 let details = format!(
@@ -776,7 +775,8 @@ fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
     let text = first_line(&e.to_string());
     let lower = text.to_ascii_lowercase();
     match e {
-        CmdError::Failed(_) | CmdError::Lost(_) => Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}")),
+        CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}")),
+        _ if lower.contains("could not be reached") => Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}")),
         _ if lower.contains("no such element") || lower.contains("stale element") => Problem::failure("element", format!("`{what}`: {text}")),
         _ if lower.contains("invalid session") || lower.contains("session deleted") || lower.contains("not reachable") || lower.contains("disconnected") || lower.contains("crash") || lower.contains("target window already closed") => {
             Problem::error("browser-crash", format!("the browser crashed or went away during `{what}`: {text}"))

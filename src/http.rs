@@ -167,9 +167,13 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
             b = b.bearer_auth(token);
         }
         Some(Auth::Basic { user, password }) => {
+            let u = render(user, cx)?;
             let p = render(password, cx)?;
             cx.redactor.add(&p);
-            b = b.basic_auth(render(user, cx)?, Some(p));
+            // The header carries `user:password` in base64, which gives the password away just
+            // as well: an echoing server or a proxy error page must not show it either.
+            cx.redactor.add(&base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{u}:{p}")));
+            b = b.basic_auth(u, Some(p));
         }
         None => {}
     }

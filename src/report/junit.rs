@@ -106,7 +106,14 @@ fn rerun(p: &Problem, r: &Redactor) -> TestRerun {
 /// The message repeated as the first line of the body, then the details.
 fn body(message: &str, details: &str, r: &Redactor) -> String {
     let d = clean(&head_and_tail(details, MAX_DETAILS), r);
-    if d.is_empty() || d.starts_with(message) { format!("{message}\n{d}").trim_end().to_string() } else { format!("{message}\n\n{d}") }
+    if d.is_empty() {
+        message.to_string()
+    } else if d.lines().next() == Some(message) {
+        // The details already open with the message: repeating it would show it twice.
+        d.trim_end().to_string()
+    } else {
+        format!("{message}\n\n{d}")
+    }
 }
 
 /// One line, at most 1,000 characters, redacted and clean.
@@ -209,6 +216,15 @@ mod tests {
         let r = Redactor::new();
         assert_eq!(message("a\nb\r\n c", &r), "a b c");
         assert_eq!(message(&"x".repeat(5000), &r).chars().count(), MAX_MESSAGE);
+    }
+
+    #[test]
+    fn the_body_opens_with_the_message_once() {
+        let r = Redactor::new();
+        assert_eq!(body("boom", "boom\nstep 1", &r), "boom\nstep 1");
+        assert_eq!(body("boom", "boomed\nstep 1", &r), "boom\n\nboomed\nstep 1");
+        assert_eq!(body("boom", "step 1", &r), "boom\n\nstep 1");
+        assert_eq!(body("boom", "", &r), "boom");
     }
 
     #[test]
