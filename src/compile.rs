@@ -87,7 +87,15 @@ pub fn compile_source(
     match suite {
         Some(s) if cx.diags.is_empty() => Ok(s),
         _ => {
+            // A message may quote a value made from a secret (e.g. a URL that is one): mask
+            // them here, as nothing downstream knows the secrets of a suite that did not load.
+            let masks = crate::redact::Redactor::new();
+            cx.secrets.values().flatten().for_each(|v| masks.add(v));
             let mut diagnostics = cx.diags;
+            for d in &mut diagnostics {
+                d.message = masks.redact(&d.message);
+                d.help = d.help.as_deref().map(|h| masks.redact(h));
+            }
             diagnostics.sort_by_key(|d| d.pos);
             if diagnostics.is_empty() {
                 diagnostics.push(Diagnostic { pos: None, len: None, message: "the suite is invalid".into(), help: None });
@@ -510,9 +518,12 @@ impl<'a> Compiler<'a> {
         let needs_base = checks.iter().flat_map(|c| c.steps.iter().chain(&c.teardown)).chain(&setup).chain(&teardown);
         if base_url.is_none() && !f.has("base_url") {
             for step in needs_base {
-                if let Action::Http(r) = &step.action
-                    && r.url.as_static().is_some_and(|u| u.starts_with('/'))
-                {
+                let url = match &step.action {
+                    Action::Http(r) => Some(&r.url),
+                    Action::Browser(crate::browser_model::BrowserStep { action: crate::browser_model::BrowserAction::Goto(u), .. }) => Some(u),
+                    Action::Browser(_) => None,
+                };
+                if url.and_then(|u| u.as_static()).is_some_and(|u| u.starts_with('/')) {
                     self.err_help(step.pos, "this request has a relative URL but the suite has no `base_url`", "add `base_url: https://…` to the suite, or write the full URL");
                     break;
                 }

@@ -419,6 +419,9 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
         let _ = writeln!(log, "{l}");
     }
     if !findings.is_empty() {
+        if let Some(path) = save_body(&ex, &state.artifacts, index, shared) {
+            state.attachments.push(path);
+        }
         return Err(failure_problem(&findings, &ex, &label, &file, shared));
     }
     for c in &step.captures {
@@ -522,6 +525,26 @@ fn failure_problem(findings: &[Finding], ex: &Exchange, label: &str, file: &str,
 /// Masks secrets, then shortens: in that order, so no cut leaves part of a secret.
 fn cut(s: &str, shared: &Shared) -> String {
     judge::truncate(&shared.redactor.redact(s), 300)
+}
+
+/// Saves the body of a response that failed its assertions, secrets masked, so the whole of
+/// it can be read from the pipeline's artifacts. Binary bodies are not saved: they cannot be
+/// masked.
+fn save_body(ex: &Exchange, dir: &std::path::Path, index: usize, shared: &Shared) -> Option<std::path::PathBuf> {
+    let text = std::str::from_utf8(&ex.body).ok()?;
+    if text.is_empty() {
+        return None;
+    }
+    let ext = match ex.header_values("content-type").next().unwrap_or("") {
+        ct if ct.contains("json") => "json",
+        ct if ct.contains("html") => "html",
+        ct if ct.contains("xml") => "xml",
+        _ => "txt",
+    };
+    std::fs::create_dir_all(dir).ok()?;
+    let path = dir.join(format!("step-{}-response.{ext}", index + 1));
+    std::fs::write(&path, shared.redactor.redact(text)).ok()?;
+    Some(path)
 }
 
 /// The start of a response body, as text, for a failure's details; masked before it is cut.
