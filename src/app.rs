@@ -299,7 +299,7 @@ async fn run(args: RunArgs) -> i32 {
     let tty = std::io::stdout().is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none();
     let files: Vec<(String, PathBuf)> = suites.iter().map(|s| (s.name.clone(), s.file.clone())).collect();
-    let mut terminal = crate::report::terminal::Terminal::new(color, tty && std::env::var_os("CI").is_none(), args.verbose, redactor.clone()).with_files(files);
+    let mut terminal = crate::report::terminal::Terminal::new(color, tty && std::env::var_os("CI").is_none(), args.verbose, redactor.clone()).with_files(files).fail_on_flaky(args.fail_on_flaky);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let display = tokio::spawn(async move {

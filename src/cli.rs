@@ -96,11 +96,11 @@ pub struct RunArgs {
     /// How long teardowns may run after an interruption.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub teardown_grace: std::time::Duration,
-    #[command(flatten)]
-    pub browser: BrowserArgs,
     /// Show every step's log and full failure details.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    #[command(flatten)]
+    pub browser: BrowserArgs,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

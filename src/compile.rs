@@ -665,6 +665,11 @@ impl<'a> Compiler<'a> {
                 steps
             }
             ["browser"] => {
+                for key in ["expect", "capture", "retry"] {
+                    if let Some(p) = f.key_pos(key) {
+                        self.err_help(p, format!("`{key}` does not apply to a `browser` check"), "use `see` and `capture` steps inside the `browser` list");
+                    }
+                }
                 is_browser = true;
                 let n = f.get("browser")?;
                 self.browser_steps(n)
@@ -842,6 +847,10 @@ impl<'a> Compiler<'a> {
 
     fn auth(&mut self, node: &Node) -> Option<Auth> {
         let f = self.fields(node, "`auth`", &["basic", "bearer"])?;
+        if f.has("basic") && f.has("bearer") {
+            self.err(node.pos, "`auth` is either `basic` or `bearer`, not both");
+            return None;
+        }
         if let Some(t) = f.get("bearer") {
             return Some(Auth::Bearer(self.template(t, "`bearer`")?));
         }
@@ -918,15 +927,24 @@ impl<'a> Compiler<'a> {
                 }
                 "sha256" => {
                     let src = match &v.value {
-                        Value::Str(s) => {
-                            let hex = s.trim().to_ascii_lowercase();
-                            if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                                Some(Sha256Source::Hex(hex))
-                            } else {
-                                self.err(pos, "`sha256` is 64 hex digits, or `{ file: path }` to compare with a local file");
+                        // Interpolation works as in any string (`${{ env.EXPECTED_SHA }}`), but
+                        // the digest must be known at load time to be checked here.
+                        Value::Str(_) => match self.template(v, "`sha256`").map(|t| t.as_static()) {
+                            Some(Some(s)) => {
+                                let hex = s.trim().to_ascii_lowercase();
+                                if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                                    Some(Sha256Source::Hex(hex))
+                                } else {
+                                    self.err(pos, "`sha256` is 64 hex digits, or `{ file: path }` to compare with a local file");
+                                    None
+                                }
+                            }
+                            Some(None) => {
+                                self.err(pos, "`sha256` cannot use a captured value: write the digest, a variable, or `{ file: path }`");
                                 None
                             }
-                        }
+                            None => None,
+                        },
                         _ => self
                             .fields(v, "`sha256`", &["file"])
                             .and_then(|sf| sf.get("file"))
@@ -939,6 +957,9 @@ impl<'a> Compiler<'a> {
                 }
                 "certificate" => {
                     let Some(cf) = self.fields(v, "`certificate`", &["days_left"]) else { continue };
+                    if !cf.has("days_left") {
+                        self.err_help(pos, "`certificate` asserts nothing", "e.g. `certificate: { days_left: { gte: 14 } }`");
+                    }
                     if let Some(d) = cf.get("days_left")
                         && let Some(pred) = self.predicate(d, false)
                     {
@@ -1016,7 +1037,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn regex(&mut self, node: &Node) -> Option<regex::Regex> {
-        let s = node.scalar_text()?;
+        let Some(s) = node.scalar_text() else {
+            self.err(node.pos, format!("a regular expression is a string, found {}", node.kind()));
+            return None;
+        };
         regex::RegexBuilder::new(&s)
             .size_limit(1 << 20)
             .build()
@@ -1081,6 +1105,9 @@ impl<'a> Compiler<'a> {
 
     fn number(&mut self, node: &Node, op: &str, durations: bool) -> Option<f64> {
         match &node.value {
+            // In `time`, a bare number is seconds, as in `time: 2`.
+            Value::Int(i) if durations => Some(*i as f64 * 1000.0),
+            Value::Float(x) if durations => Some(*x * 1000.0),
             Value::Int(i) => Some(*i as f64),
             Value::Float(x) => Some(*x),
             Value::Str(s) if durations => crate::duration::parse_duration(s)
@@ -1143,6 +1170,10 @@ impl<'a> Compiler<'a> {
         let kinds: Vec<&str> = ["json", "header", "cookie", "regex", "css", "status"].into_iter().filter(|k| f.has(k)).collect();
         if kinds.len() != 1 {
             self.err_help(v.pos, "a capture takes its value from one place", "one of `json: $.path`, `header: name`, `cookie: name`, `regex: pattern`, `css: selector` (with `attr`), `status: true`");
+            return None;
+        }
+        if f.has("attr") && kinds[0] != "css" {
+            self.err(f.key_pos("attr").unwrap_or(v.pos), "`attr` goes with `css`: the attribute of the element it selects");
             return None;
         }
         let n = f.get(kinds[0])?;

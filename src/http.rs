@@ -155,11 +155,17 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     let client = if follow { &scope.follow } else { &scope.no_follow };
     let timeout = req.timeout.unwrap_or(suite.defaults.timeout);
     let mut b = client.request(req.method.clone(), url).timeout(timeout);
+    // A request's own header replaces a default of the same name.
+    let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in suite.defaults.headers.iter().chain(&req.headers) {
         let v = render(value, cx)?;
         cx.redactor.add_header(name, &v);
-        b = b.header(name.as_str(), v);
+        let bad = |what: &str| TransportError { type_: "request", message: format!("header `{name}`: {what}") };
+        let n = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("not a valid header name"))?;
+        let v = reqwest::header::HeaderValue::from_str(&v).map_err(|_| bad("the value has characters a header cannot carry"))?;
+        headers.insert(n, v);
     }
+    b = b.headers(headers);
     match &req.auth {
         Some(Auth::Bearer(t)) => {
             let token = render(t, cx)?;

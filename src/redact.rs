@@ -48,11 +48,8 @@ impl Redactor {
                 list.push(v);
             }
         };
-        add_one(value.to_string());
-        let encoded = percent_encode(value);
-        if encoded != value {
-            add_one(encoded.clone());
-            add_one(encoded.replace("%20", "+"));
+        for form in encodings(value) {
+            add_one(form);
         }
         // Longest first, so a secret that contains another is masked whole.
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -100,6 +97,36 @@ impl Redactor {
     }
 }
 
+/// The value, and every form it takes when written into a URL: fully percent-encoded, as a
+/// form field, and as the URL parser leaves it in a path, a query or a fragment (which encode
+/// fewer characters: `!` stays, a space becomes `%20`).
+fn encodings(value: &str) -> Vec<String> {
+    let mut out = vec![value.to_string()];
+    let full = percent_encode(value);
+    out.push(full.replace("%20", "+"));
+    out.push(full);
+    out.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
+    if let Ok(mut u) = url::Url::parse("http://h/") {
+        u.set_query(Some(value));
+        out.extend(u.query().map(str::to_string));
+        u.set_query(None);
+        u.set_fragment(Some(value));
+        out.extend(u.fragment().map(str::to_string));
+        u.set_fragment(None);
+        u.set_path(value);
+        out.push(u.path().trim_start_matches('/').to_string());
+    }
+    // Inside a JSON string, and in HTML text or attributes.
+    if let Ok(json) = serde_json::to_string(value) {
+        out.push(json.trim_matches('"').to_string());
+    }
+    out.push(value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;"));
+    out.retain(|v| v.len() >= MIN_SECRET_LEN);
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -121,6 +148,22 @@ mod tests {
         let r = Redactor::new();
         r.add("p@ss word!");
         assert_eq!(r.redact("pw=p@ss word! url=/x?pw=p%40ss%20word%21 form=p%40ss+word%21"), "pw=*** url=/x?pw=*** form=***");
+    }
+
+    #[test]
+    fn masks_values_as_the_url_parser_writes_them() {
+        let r = Redactor::new();
+        r.add("s3cr3t pass!");
+        let url = url::Url::parse("http://h/p/s3cr3t pass!?pw=s3cr3t pass!#s3cr3t pass!").expect("valid");
+        let shown = r.redact(url.as_str());
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        let mut u = url::Url::parse("http://h/").expect("valid");
+        u.query_pairs_mut().append_pair("pw", "s3cr3t pass!");
+        assert!(!r.redact(u.as_str()).contains("s3cr3t"), "{}", r.redact(u.as_str()));
+        r.add("quo\"te&<amp>");
+        let json = serde_json::json!({ "pw": "quo\"te&<amp>" }).to_string();
+        assert_eq!(r.redact(&json), r#"{"pw":"***"}"#);
+        assert_eq!(r.redact("<input value=\"quo&quot;te&amp;&lt;amp&gt;\">"), "<input value=\"***\">");
     }
 
     #[test]

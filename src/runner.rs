@@ -175,6 +175,8 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
         state.end_session(shared, true).await;
         if let Err(p) = r {
             setup_failed = Some(p.message.clone());
+            // A broken setup means nothing could be judged: an error, whatever its cause.
+            let p = Problem { kind: ProblemKind::Error, ..p };
             let mut case = CaseResult::new("[setup]", CaseKind::Setup, p.line).with_problem(p);
             case.duration = t.elapsed();
             case.log = log;
@@ -207,6 +209,7 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
         let r = run_teardown(&suite.teardown, &mut state, &mut log, shared).await;
         state.end_session(shared, false).await;
         if let Err(p) = r {
+            let p = Problem { kind: ProblemKind::Error, ..p };
             let mut case = CaseResult::new("[teardown]", CaseKind::Teardown, p.line).with_problem(p);
             case.duration = t.elapsed();
             case.log = log;

@@ -10,6 +10,7 @@ use std::io::Write;
 
 pub struct Terminal {
     color: bool,
+    fail_on_flaky: bool,
     verbose: bool,
     redactor: Redactor,
     progress: Option<indicatif::ProgressBar>,
@@ -35,7 +36,13 @@ impl Terminal {
             pb.enable_steady_tick(std::time::Duration::from_millis(120));
             pb
         });
-        Terminal { color, verbose, redactor, progress, problems: Vec::new(), files: Default::default() }
+        Terminal { color, fail_on_flaky: false, verbose, redactor, progress, problems: Vec::new(), files: Default::default() }
+    }
+
+    /// Flaky passes fail the run (`--fail-on-flaky`): the verdict says so.
+    pub fn fail_on_flaky(mut self, yes: bool) -> Self {
+        self.fail_on_flaky = yes;
+        self
     }
 
     /// Registers where each suite comes from, for failure locations.
@@ -131,14 +138,15 @@ impl Terminal {
         if t.flaky > 0 {
             parts.push(format!("{} flaky", t.flaky));
         }
-        let verdict = if t.failed + t.errors > 0 {
+        let verdict = if t.failed + t.errors > 0 || (self.fail_on_flaky && t.flaky > 0) {
             self.paint(RED, "FAILED")
         } else if t.tests == 0 {
             self.paint(YELLOW, "NOTHING RAN")
         } else {
             self.paint(GREEN, "OK")
         };
-        let mut line = format!("\n{verdict}: {} checks in {} suites: {} ({})", t.tests, run.suites.len(), parts.join(", "), crate::duration::human(run.duration));
+        let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+        let mut line = format!("\n{verdict}: {} in {}: {} ({})", plural(t.tests, "check"), plural(run.suites.len(), "suite"), parts.join(", "), crate::duration::human(run.duration));
         if let Some(why) = run.interrupted {
             line.push_str(match why {
                 crate::outcome::Interruption::Signal => " — interrupted by a signal",
