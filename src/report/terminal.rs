@@ -56,7 +56,9 @@ impl Terminal {
     }
 
     fn line(&self, text: &str) {
-        let text = self.redactor.redact(text);
+        // Control characters can only come from the target (messages quote what it sent);
+        // ESC stays for our own colours (the target's escape codes are stripped by `printable`).
+        let text: String = self.redactor.redact(text).chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}')).collect();
         match &self.progress {
             Some(pb) => pb.println(text),
             None => {
@@ -117,13 +119,13 @@ impl Terminal {
                 let details = p.details.strip_prefix(&p.message).unwrap_or(&p.details).trim_matches('\n');
                 let shown = if self.verbose { details.to_string() } else { crate::report::junit::head_and_tail(details, 4000) };
                 for l in shown.lines() {
-                    self.line(&format!("  {}", self.paint(DIM, "│").to_string() + " " + &crate::report::junit::strip_ansi(l)));
+                    self.line(&format!("  {}", self.paint(DIM, "│").to_string() + " " + &printable(l)));
                 }
             }
             if self.verbose && !c.log.is_empty() {
                 self.line("  log:");
                 for l in c.log.lines() {
-                    self.line(&format!("    {l}"));
+                    self.line(&format!("    {}", printable(l)));
                 }
             }
             for a in &c.attachments {
@@ -163,6 +165,13 @@ impl Terminal {
         };
         self.paint(DIM, &text)
     }
+}
+
+/// Text that came from the target, made safe to print: escape sequences and control characters
+/// are removed (a carriage return or a backspace in a response could rewrite what is shown, and
+/// NUL bytes break CI log viewers).
+fn printable(s: &str) -> String {
+    crate::report::junit::strip_ansi(s).chars().filter(|c| *c == '\t' || !c.is_control()).collect()
 }
 
 impl Reporter for Terminal {

@@ -1,10 +1,8 @@
 //! Checks that the fixture app (tests/fixture/mod.rs) behaves as the other tests expect.
 
-mod fixture;
-
 use std::time::Duration;
 
-use fixture::{Fixture, FixtureConfig};
+use crate::fixture::{Fixture, FixtureConfig};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -1,0 +1,106 @@
+//! Runs that stop early: past `--timeout`, or on SIGINT/SIGTERM. In-flight work stops within
+//! seconds, teardowns still run, and the reports hold what finished plus `interrupted` errors.
+
+use crate::support::*;
+use std::time::Duration;
+
+fn hanging_suite() -> Suite {
+    Suite::new("stuck").yaml(
+        r#"
+        name: stuck
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: finishes first
+            request: GET /health
+            expect: { status: 200 }
+          - name: hangs
+            request: { url: /hang, timeout: 120s }
+            expect: { status: 200 }
+          - name: never starts
+            request: GET /echo/never-starts
+        teardown:
+          - request: GET /echo/teardown-after-interrupt
+        "#,
+    )
+}
+
+fn assert_interrupted_report(done: &Done, fx: &crate::fixture::Fixture, why: &str) {
+    done.case("finishes first").assert_passed();
+    for name in ["hangs", "never starts"] {
+        let error = done.case(name).expect("error", "interrupted");
+        assert!(
+            error.attr("message").unwrap_or("").contains(why),
+            "{:?}",
+            error.attrs
+        );
+    }
+    assert_eq!(fx.hits("/echo/never-starts"), 0);
+    assert_eq!(
+        fx.hits("/echo/teardown-after-interrupt"),
+        1,
+        "the suite teardown did not run after the interruption"
+    );
+    let t = done.summary();
+    assert_eq!((t.tests, t.passed, t.errors), (3, 1, 2));
+    assert!(
+        done.json()["interrupted"].is_string(),
+        "{}",
+        done.json()["interrupted"]
+    );
+}
+
+#[test]
+fn the_run_deadline_interrupts_unfinished_checks_and_keeps_finished_ones() {
+    let fx = app();
+    let done = Run::new()
+        .suite(&hanging_suite())
+        .target(&fx)
+        .args(["--timeout", "1s"])
+        .run();
+    done.assert_exit(1);
+    assert!(
+        done.elapsed < Duration::from_secs(15),
+        "the run took {:?} past a 1s deadline",
+        done.elapsed
+    );
+    assert_interrupted_report(&done, &fx, "--timeout");
+    done.assert_stdout_has("--timeout");
+    assert_eq!(done.json()["interrupted"], "deadline");
+}
+
+#[test]
+fn sigint_stops_the_run_writes_the_report_and_exits_130() {
+    let fx = app();
+    let mut running = Run::new().suite(&hanging_suite()).target(&fx).spawn();
+    running.wait_for_line("finishes first", Duration::from_secs(20));
+    // Let it get into the hanging request.
+    wait_until(|| fx.hits("/hang") == 1);
+    running.signal("INT");
+    let done = running.finish(Duration::from_secs(15));
+    done.assert_exit(130);
+    assert_interrupted_report(&done, &fx, "interrupted");
+    assert_eq!(done.json()["interrupted"], "signal");
+}
+
+#[test]
+fn sigterm_is_handled_like_sigint() {
+    let fx = app();
+    let mut running = Run::new().suite(&hanging_suite()).target(&fx).spawn();
+    running.wait_for_line("finishes first", Duration::from_secs(20));
+    wait_until(|| fx.hits("/hang") == 1);
+    running.signal("TERM");
+    let done = running.finish(Duration::from_secs(15));
+    done.assert_exit(130);
+    assert_interrupted_report(&done, &fx, "interrupted");
+}
+
+/// Polls a condition for up to ten seconds.
+fn wait_until(cond: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the condition did not hold within 10s");
+}
