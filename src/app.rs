@@ -33,7 +33,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => validate(&args),
         Command::List(args) => list(&args),
         Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run(args)),
+            Ok(rt) => rt.block_on(run(*args)),
             Err(e) => {
                 err(format_args!("error: cannot start the async runtime: {e}"));
                 exit::RUNNER_ERROR
@@ -98,9 +98,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// The environment, `--env-file` on top, and `--var`s.
 fn load_context(args: &LoadArgs) -> Result<LoadContext, String> {
-    let mut env: HashMap<String, String> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
+    let mut env: HashMap<String, String> =
+        std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
     if let Some(file) = &args.env_file {
         env.extend(read_env_file(file)?);
     }
@@ -180,7 +179,11 @@ fn print_problems(problems: &[FileDiagnostics]) {
         n += p.diagnostics.len();
     }
     let files = problems.len();
-    err(format_args!("error: {n} problem{} in {files} suite file{}", if n == 1 { "" } else { "s" }, if files == 1 { "" } else { "s" }));
+    err(format_args!(
+        "error: {n} problem{} in {files} suite file{}",
+        if n == 1 { "" } else { "s" },
+        if files == 1 { "" } else { "s" }
+    ));
 }
 
 fn validate(args: &LoadArgs) -> i32 {
@@ -228,7 +231,11 @@ fn select(suites: &mut Vec<Suite>, sel: &SelectArgs) {
         let suite_tags = s.tags.clone();
         s.checks.retain(|c| {
             let full = format!("{suite_name} › {}", c.name);
-            let by_name = sel.filter.is_empty() || sel.filter.iter().any(|f| full.contains(f.as_str()) || format!("{suite_name}/{}", c.name).contains(f.as_str()));
+            let by_name = sel.filter.is_empty()
+                || sel
+                    .filter
+                    .iter()
+                    .any(|f| full.contains(f.as_str()) || format!("{suite_name}/{}", c.name).contains(f.as_str()));
             let by_tag = sel.tag.is_empty() || sel.tag.iter().any(|t| c.tags.contains(t) || suite_tags.contains(t));
             by_name && by_tag
         });
@@ -271,7 +278,12 @@ async fn run(args: RunArgs) -> i32 {
         // Nothing is judged when a suite is invalid, but the pipeline still gets a report that
         // says why.
         print_problems(&problems);
-        let run = RunResult { started: SystemTime::now(), duration: Duration::ZERO, suites: problems.iter().map(load_failure).collect(), interrupted: None };
+        let run = RunResult {
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            suites: problems.iter().map(load_failure).collect(),
+            interrupted: None,
+        };
         return match write_reports(&run, &args, &redactor) {
             Ok(()) => exit::INVALID,
             Err(e) => {
@@ -299,7 +311,14 @@ async fn run(args: RunArgs) -> i32 {
     let tty = std::io::stdout().is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none();
     let files: Vec<(String, PathBuf)> = suites.iter().map(|s| (s.name.clone(), s.file.clone())).collect();
-    let mut terminal = crate::report::terminal::Terminal::new(color, tty && std::env::var_os("CI").is_none(), args.verbose, redactor.clone()).with_files(files).fail_on_flaky(args.fail_on_flaky);
+    let mut terminal = crate::report::terminal::Terminal::new(
+        color,
+        tty && std::env::var_os("CI").is_none(),
+        args.verbose,
+        redactor.clone(),
+    )
+    .with_files(files)
+    .fail_on_flaky(args.fail_on_flaky);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let display = tokio::spawn(async move {
@@ -310,7 +329,12 @@ async fn run(args: RunArgs) -> i32 {
 
     let cancel = Cancel::default();
     let watcher = spawn_interrupts(cancel.clone(), args.timeout, tx.clone());
-    let opts = RunOptions { jobs: args.jobs, fail_fast: args.fail_fast, teardown_grace: args.teardown_grace, artifacts_dir: args.artifacts.clone() };
+    let opts = RunOptions {
+        jobs: args.jobs,
+        fail_fast: args.fail_fast,
+        teardown_grace: args.teardown_grace,
+        artifacts_dir: args.artifacts.clone(),
+    };
     let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
     let browsers = crate::browser::Browsers::new(crate::browser::BrowserConfig {
         webdriver_url: args.browser.webdriver_url.clone(),
@@ -348,7 +372,11 @@ async fn run(args: RunArgs) -> i32 {
 
 /// SIGINT/SIGTERM and the `--timeout` deadline stop the run; a second signal also stops
 /// teardowns.
-fn spawn_interrupts(cancel: Cancel, deadline: Option<Duration>, events: tokio::sync::mpsc::UnboundedSender<Event>) -> tokio::task::JoinHandle<()> {
+fn spawn_interrupts(
+    cancel: Cancel,
+    deadline: Option<Duration>,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         #[cfg(unix)]
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -391,11 +419,13 @@ fn spawn_interrupts(cancel: Cancel, deadline: Option<Duration>, events: tokio::s
 fn write_reports(run: &RunResult, args: &RunArgs, redactor: &Redactor) -> Result<(), String> {
     if let Some(path) = &args.junit {
         let xml = crate::report::junit::render(run, redactor)?;
-        crate::report::write_atomic(path, xml.as_bytes()).map_err(|e| format!("cannot write the JUnit report {}: {e}", path.display()))?;
+        crate::report::write_atomic(path, xml.as_bytes())
+            .map_err(|e| format!("cannot write the JUnit report {}: {e}", path.display()))?;
     }
     if let Some(path) = &args.json {
         let json = crate::report::json::render(run, redactor)?;
-        crate::report::write_atomic(path, json.as_bytes()).map_err(|e| format!("cannot write the JSON report {}: {e}", path.display()))?;
+        crate::report::write_atomic(path, json.as_bytes())
+            .map_err(|e| format!("cannot write the JSON report {}: {e}", path.display()))?;
     }
     Ok(())
 }

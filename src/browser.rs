@@ -98,7 +98,8 @@ impl LocalDriver {
         let child = cmd.spawn().map_err(|e| format!("cannot start {what} ({}): {e}", program.display()))?;
         let url = format!("http://127.0.0.1:{port}");
         let mut driver = LocalDriver { child, url };
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().map_err(|e| e.to_string())?;
+        let http =
+            reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().map_err(|e| e.to_string())?;
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = driver.child.try_wait() {
@@ -225,7 +226,11 @@ impl Browsers {
             DriverState::Failed(e) => return Err(e.clone()),
             DriverState::NotStarted => {}
         }
-        let Some(program) = find_program(self.cfg.chromedriver.as_deref(), &["chromedriver"], &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]) else {
+        let Some(program) = find_program(
+            self.cfg.chromedriver.as_deref(),
+            &["chromedriver"],
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        ) else {
             let e = "chromedriver was not found. Install Chromium and its driver (Debian/Ubuntu: `apt-get install chromium chromium-driver`), pass --chromedriver PATH, or use a remote WebDriver with --webdriver-url".to_string();
             *state = DriverState::Failed(e.clone());
             return Err(e);
@@ -237,7 +242,10 @@ impl Browsers {
                 Ok((url, false))
             }
             Err(e) => {
-                let e = format!("{e}. Check that it runs (`{} --version`), or install it with `apt-get install chromium-driver`", program.display());
+                let e = format!(
+                    "{e}. Check that it runs (`{} --version`), or install it with `apt-get install chromium-driver`",
+                    program.display()
+                );
                 *state = DriverState::Failed(e.clone());
                 Err(e)
             }
@@ -246,7 +254,12 @@ impl Browsers {
 
     /// Opens a fresh session for a check, waiting for a free slot.
     pub async fn open(&self, suite: &Suite) -> Result<Session, Problem> {
-        let slot = self.slots.clone().acquire_owned().await.map_err(|_| Problem::error("browser", "the browser pool is closed"))?;
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Problem::error("browser", "the browser pool is closed"))?;
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let opts = &suite.browser;
         let mut args: Vec<String> = Vec::new();
@@ -259,7 +272,9 @@ impl Browsers {
                 let profile = if remote {
                     None
                 } else {
-                    let dir = tempfile::Builder::new().prefix("shakedown-chrome-").tempdir().map_err(|e| Problem::error("browser", format!("cannot create a browser profile folder: {e}")))?;
+                    let dir = tempfile::Builder::new().prefix("shakedown-chrome-").tempdir().map_err(|e| {
+                        Problem::error("browser", format!("cannot create a browser profile folder: {e}"))
+                    })?;
                     args.push(format!("--user-data-dir={}", dir.path().display()));
                     Some(dir)
                 };
@@ -267,7 +282,11 @@ impl Browsers {
                 args.extend(self.cfg.args.iter().cloned());
                 let mut chrome = json!({ "args": args });
                 if !remote
-                    && let Some(bin) = find_program(self.cfg.browser_binary.as_deref(), &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"], &["/usr/bin/chromium"])
+                    && let Some(bin) = find_program(
+                        self.cfg.browser_binary.as_deref(),
+                        &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"],
+                        &["/usr/bin/chromium"],
+                    )
                 {
                     chrome["binary"] = json!(bin.display().to_string());
                 }
@@ -286,7 +305,9 @@ impl Browsers {
                         let program = find_program(self.cfg.geckodriver.as_deref(), &["geckodriver"], &[]).ok_or_else(|| {
                             Problem::error("driver", "geckodriver was not found. Install Firefox and geckodriver, pass --geckodriver PATH, or use --webdriver-url")
                         })?;
-                        let d = LocalDriver::start(&program, &[], "geckodriver").await.map_err(|e| Problem::error("driver", e))?;
+                        let d = LocalDriver::start(&program, &[], "geckodriver")
+                            .await
+                            .map_err(|e| Problem::error("driver", e))?;
                         let url = d.url.clone();
                         self.extra_drivers.lock().await.insert(id, d);
                         (url, false)
@@ -300,16 +321,26 @@ impl Browsers {
                 (endpoint, remote, None, json!({ "browserName": "firefox", "moz:firefoxOptions": { "args": args } }))
             }
         };
-        let Json::Object(cap_map) = caps else { return Err(Problem::error("browser", "internal: capabilities are not an object")) };
-        let mut builder = ClientBuilder::rustls().map_err(|e| Problem::error("driver", format!("cannot set up the WebDriver client: {e}")))?;
+        let Json::Object(cap_map) = caps else {
+            return Err(Problem::error("browser", "internal: capabilities are not an object"));
+        };
+        let mut builder = ClientBuilder::rustls()
+            .map_err(|e| Problem::error("driver", format!("cannot set up the WebDriver client: {e}")))?;
         builder.capabilities(cap_map);
         let connect = builder.connect(&endpoint);
         let client = match tokio::time::timeout(Duration::from_secs(60), connect).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
                 self.stop_extra(id).await;
-                let hint = if remote { "check --webdriver-url and that the grid has a free node for this browser" } else { "is Chromium installed (`apt-get install chromium`)? pass --browser-binary PATH if it is elsewhere" };
-                return Err(Problem::error("driver", format!("the browser did not start: {}; {hint}", first_line(&e.to_string()))));
+                let hint = if remote {
+                    "check --webdriver-url and that the grid has a free node for this browser"
+                } else {
+                    "is Chromium installed (`apt-get install chromium`)? pass --browser-binary PATH if it is elsewhere"
+                };
+                return Err(Problem::error(
+                    "driver",
+                    format!("the browser did not start: {}; {hint}", first_line(&e.to_string())),
+                ));
             }
             Err(_) => {
                 self.stop_extra(id).await;
@@ -363,7 +394,8 @@ impl Browsers {
             let _ = tokio::time::timeout(Duration::from_secs(3), c.close()).await;
         });
         futures_util::future::join_all(closes).await;
-        if let DriverState::Running(mut d) = std::mem::replace(&mut *self.driver.lock().await, DriverState::NotStarted) {
+        if let DriverState::Running(mut d) = std::mem::replace(&mut *self.driver.lock().await, DriverState::NotStarted)
+        {
             d.stop().await;
         }
         let extra: Vec<LocalDriver> = self.extra_drivers.lock().await.drain().map(|(_, d)| d).collect();
@@ -395,11 +427,18 @@ pub struct StepContext<'a> {
 
 impl Session {
     /// Bounds a WebDriver call and sorts its failure.
-    async fn wd<T>(&self, what: &str, fut: impl Future<Output = Result<T, fantoccini::error::CmdError>>) -> Result<T, Problem> {
+    async fn wd<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, fantoccini::error::CmdError>>,
+    ) -> Result<T, Problem> {
         match tokio::time::timeout(self.cmd_timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(classify(what, &e)),
-            Err(_) => Err(Problem::error("timeout", format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout)))),
+            Err(_) => Err(Problem::error(
+                "timeout",
+                format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout)),
+            )),
         }
     }
 
@@ -426,7 +465,10 @@ impl Session {
             }
             if Instant::now() + pause > deadline {
                 let what = if seen_hidden { "is not visible" } else { "matches nothing" };
-                return Err(Problem::failure("element", format!("`{t}` {what} after {}", crate::duration::human(wait))));
+                return Err(Problem::failure(
+                    "element",
+                    format!("`{t}` {what} after {}", crate::duration::human(wait)),
+                ));
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 3 / 2).min(Duration::from_millis(500));
@@ -448,11 +490,14 @@ impl Session {
     }
 
     async fn act(&mut self, step: &BrowserStep, wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {
-        let render = |t: &crate::template::Template, caps: &HashMap<String, Json>| t.render_str(caps).map_err(|m| Problem::error("missing-capture", m));
+        let render = |t: &crate::template::Template, caps: &HashMap<String, Json>| {
+            t.render_str(caps).map_err(|m| Problem::error("missing-capture", m))
+        };
         match &step.action {
             BrowserAction::Goto(t) => {
                 let raw = render(t, cx.captures)?;
-                let url = crate::http::resolve_url(&raw, cx.suite.base_url.as_deref()).map_err(|e| Problem::error(e.type_, e.message))?;
+                let url = crate::http::resolve_url(&raw, cx.suite.base_url.as_deref())
+                    .map_err(|e| Problem::error(e.type_, e.message))?;
                 let _ = writeln!(cx.log, "→ goto {}", cx.redactor.redact(url.as_str()));
                 self.wd("goto", self.client.goto(url.as_str())).await?;
                 if !self.navigated {
@@ -472,7 +517,12 @@ impl Session {
                 let _ = writeln!(cx.log, "→ hover {t}");
                 let el = self.find(t, true, wait).await?;
                 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
-                let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement { element: el, duration: None, x: 0.0, y: 0.0 });
+                let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+                    element: el,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                });
                 self.wd("hover", self.client.perform_actions(mouse)).await?;
             }
             BrowserAction::Fill(pairs) => {
@@ -495,7 +545,12 @@ impl Session {
                     let _ = writeln!(cx.log, "→ select {t} = {:?}", cx.redactor.redact(&value));
                     let el = self.find(t, true, wait).await?;
                     if self.wd("select", el.select_by_value(&value)).await.is_err() {
-                        self.wd("select", el.select_by_label(&value)).await.map_err(|_| Problem::failure("element", format!("`{t}` has no option with the value or label {value:?}")))?;
+                        self.wd("select", el.select_by_label(&value)).await.map_err(|_| {
+                            Problem::failure(
+                                "element",
+                                format!("`{t}` has no option with the value or label {value:?}"),
+                            )
+                        })?;
                     }
                 }
             }
@@ -517,10 +572,19 @@ impl Session {
             BrowserAction::Upload { target, files } => {
                 let mut paths = Vec::new();
                 for f in files {
-                    let abs = std::path::absolute(f).map_err(|e| Problem::error("request", format!("cannot resolve {}: {e}", f.display())))?;
+                    let abs = std::path::absolute(f)
+                        .map_err(|e| Problem::error("request", format!("cannot resolve {}: {e}", f.display())))?;
                     paths.push(if self.remote { self.push_file(&abs).await? } else { abs.display().to_string() });
                 }
-                let _ = writeln!(cx.log, "→ upload {target} ← {}", files.iter().map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    cx.log,
+                    "→ upload {target} ← {}",
+                    files
+                        .iter()
+                        .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
                 let el = self.find(target, false, wait).await?;
                 self.wd("upload", el.send_keys(&paths.join("\n"))).await?;
             }
@@ -529,18 +593,25 @@ impl Session {
                 for (name, pos, c) in items {
                     let v = match c {
                         BrowserCapture::Text(t) => {
-                            let el = self.find(t, false, wait).await.map_err(|p| Problem { line: Some(pos.line), ..p })?;
+                            let el =
+                                self.find(t, false, wait).await.map_err(|p| Problem { line: Some(pos.line), ..p })?;
                             Json::String(judge::normalize_ws(&self.wd("text", el.text()).await?))
                         }
                         BrowserCapture::Attr(t, a) => {
-                            let el = self.find(t, false, wait).await.map_err(|p| Problem { line: Some(pos.line), ..p })?;
+                            let el =
+                                self.find(t, false, wait).await.map_err(|p| Problem { line: Some(pos.line), ..p })?;
                             match self.wd("attribute", el.attr(a)).await? {
                                 Some(v) => Json::String(v),
-                                None => return Err(Problem::failure("capture", format!("`{t}` has no attribute `{a}`")).at(pos.line)),
+                                None => {
+                                    return Err(Problem::failure("capture", format!("`{t}` has no attribute `{a}`"))
+                                        .at(pos.line));
+                                }
                             }
                         }
                         BrowserCapture::Title => Json::String(self.wd("title", self.client.title()).await?),
-                        BrowserCapture::Url => Json::String(self.wd("current url", self.client.current_url()).await?.to_string()),
+                        BrowserCapture::Url => {
+                            Json::String(self.wd("current url", self.client.current_url()).await?.to_string())
+                        }
                     };
                     let _ = writeln!(cx.log, "  captured {name} = {}", cx.redactor.redact(&judge::show(&v)));
                     cx.captures.insert(name.clone(), v);
@@ -560,7 +631,10 @@ impl Session {
                 if let Some(pred) = expect
                     && let Err(m) = judge::eval(pred, Some(&v), cx.captures, true)
                 {
-                    return Err(Problem::failure("assertion", format!("eval: expected {}, got {}", m.expected, m.actual)));
+                    return Err(Problem::failure(
+                        "assertion",
+                        format!("eval: expected {}, got {}", m.expected, m.actual),
+                    ));
                 }
                 if let Some(name) = capture {
                     cx.captures.insert(name.clone(), v);
@@ -569,7 +643,10 @@ impl Session {
             BrowserAction::NoConsoleErrors => {
                 let _ = writeln!(cx.log, "→ no console errors");
                 if self.kind != BrowserKind::Chrome {
-                    return Err(Problem::error("unsupported", "reading the console is only supported with Chrome/Chromium"));
+                    return Err(Problem::error(
+                        "unsupported",
+                        "reading the console is only supported with Chrome/Chromium",
+                    ));
                 }
                 let entries = self.console().await?;
                 let errors: Vec<String> = entries
@@ -578,7 +655,11 @@ impl Session {
                     .map(|e| e.get("message").and_then(Json::as_str).unwrap_or("").to_string())
                     .collect();
                 if !errors.is_empty() {
-                    return Err(Problem::failure("console", format!("the browser console has {} error(s); first: {}", errors.len(), errors[0])).details(errors.join("\n")));
+                    return Err(Problem::failure(
+                        "console",
+                        format!("the browser console has {} error(s); first: {}", errors.len(), errors[0]),
+                    )
+                    .details(errors.join("\n")));
                 }
             }
         }
@@ -604,7 +685,8 @@ impl Session {
                 return Ok(());
             };
             if Instant::now() + pause > deadline {
-                let url = self.wd("current url", self.client.current_url()).await.map(|u| u.to_string()).unwrap_or_default();
+                let url =
+                    self.wd("current url", self.client.current_url()).await.map(|u| u.to_string()).unwrap_or_default();
                 let expected = cx.redactor.redact(&m.expected);
                 let actual = judge::truncate(&cx.redactor.redact(&m.actual), 300);
                 let details = format!(
@@ -621,7 +703,12 @@ impl Session {
                     crate::duration::human(wait),
                     cx.redactor.redact(&url)
                 );
-                return Err(Problem::failure("assertion", format!("{}: expected {}, got {}", a.subject, expected, actual)).at(a.pos.line).details(details));
+                return Err(Problem::failure(
+                    "assertion",
+                    format!("{}: expected {}, got {}", a.subject, expected, actual),
+                )
+                .at(a.pos.line)
+                .details(details));
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 3 / 2).min(Duration::from_millis(500));
@@ -645,7 +732,9 @@ impl Session {
                 }
                 Some(Json::Bool(visible))
             }
-            Subject::Count(t) => Some(Json::from(self.wd("find element", self.client.find_all(Self::locator(t))).await?.len())),
+            Subject::Count(t) => {
+                Some(Json::from(self.wd("find element", self.client.find_all(Self::locator(t))).await?.len()))
+            }
             Subject::Attr(t, a) => match self.client_find_first(t).await? {
                 Some(el) => self.wd("attribute", el.attr(a)).await?.map(Json::String),
                 None => None,
@@ -702,13 +791,21 @@ impl Session {
     /// Sends a local file to a remote (Selenium Grid) node, which cannot read ours: zipped,
     /// base64-encoded, to `/session/{id}/se/file`. Returns the path on the node.
     async fn push_file(&self, path: &Path) -> Result<String, Problem> {
-        let bytes = tokio::fs::read(path).await.map_err(|e| Problem::error("request", format!("cannot read {}: {e}", path.display())))?;
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| Problem::error("request", format!("cannot read {}: {e}", path.display())))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload".into());
-        let zipped = zip_one(&name, &bytes).map_err(|e| Problem::error("browser", format!("cannot zip {name} for the remote browser: {e}")))?;
+        let zipped = zip_one(&name, &bytes)
+            .map_err(|e| Problem::error("browser", format!("cannot zip {name} for the remote browser: {e}")))?;
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD.encode(zipped);
         let v = self.wd("upload file to the grid", self.client.issue_cmd(ExtraCommand::File(b64))).await?;
-        v.as_str().map(str::to_string).ok_or_else(|| Problem::error("browser", "the WebDriver server did not return a path for the uploaded file (is it Selenium Grid 4?)"))
+        v.as_str().map(str::to_string).ok_or_else(|| {
+            Problem::error(
+                "browser",
+                "the WebDriver server did not return a path for the uploaded file (is it Selenium Grid 4?)",
+            )
+        })
     }
 
     async fn console(&self) -> Result<Vec<Json>, Problem> {
@@ -731,11 +828,16 @@ impl Session {
         if std::fs::create_dir_all(dir).is_err() {
             return out;
         }
-        let mut blank = String::from("document.querySelectorAll('input[type=password]').forEach(e => { e.value = ''; e.setAttribute('value', ''); });");
+        let mut blank = String::from(
+            "document.querySelectorAll('input[type=password]').forEach(e => { e.value = ''; e.setAttribute('value', ''); });",
+        );
         for t in &self.secret_inputs {
             if t.how == How::Css {
                 let sel = serde_json::to_string(&t.value).unwrap_or_default();
-                let _ = write!(blank, "document.querySelectorAll({sel}).forEach(e => {{ e.value = ''; e.setAttribute('value', ''); }});");
+                let _ = write!(
+                    blank,
+                    "document.querySelectorAll({sel}).forEach(e => {{ e.value = ''; e.setAttribute('value', ''); }});"
+                );
             }
         }
         let _ = self.wd("blank secrets", self.client.execute(&blank, Vec::new())).await;
@@ -775,13 +877,27 @@ fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
     let text = first_line(&e.to_string());
     let lower = text.to_ascii_lowercase();
     match e {
-        CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}")),
-        _ if lower.contains("could not be reached") => Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}")),
-        _ if lower.contains("no such element") || lower.contains("stale element") => Problem::failure("element", format!("`{what}`: {text}")),
-        _ if lower.contains("invalid session") || lower.contains("session deleted") || lower.contains("not reachable") || lower.contains("disconnected") || lower.contains("crash") || lower.contains("target window already closed") => {
+        CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => {
+            Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}"))
+        }
+        _ if lower.contains("could not be reached") => {
+            Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}"))
+        }
+        _ if lower.contains("no such element") || lower.contains("stale element") => {
+            Problem::failure("element", format!("`{what}`: {text}"))
+        }
+        _ if lower.contains("invalid session")
+            || lower.contains("session deleted")
+            || lower.contains("not reachable")
+            || lower.contains("disconnected")
+            || lower.contains("crash")
+            || lower.contains("target window already closed") =>
+        {
             Problem::error("browser-crash", format!("the browser crashed or went away during `{what}`: {text}"))
         }
-        _ if lower.contains("element not interactable") || lower.contains("element click intercepted") => Problem::failure("element", format!("`{what}`: {text}")),
+        _ if lower.contains("element not interactable") || lower.contains("element click intercepted") => {
+            Problem::failure("element", format!("`{what}`: {text}"))
+        }
         _ if lower.contains("javascript error") => Problem::failure("script", format!("`{what}`: {text}")),
         _ => Problem::error("browser", format!("`{what}` failed: {text}")),
     }
@@ -836,7 +952,8 @@ fn zip_one(name: &str, bytes: &[u8]) -> zip::result::ZipResult<Vec<u8>> {
 
 /// A folder name for a check's artifacts.
 pub fn slug(s: &str) -> String {
-    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let mut out: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     while out.contains("--") {
         out = out.replace("--", "-");
     }

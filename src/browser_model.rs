@@ -66,14 +66,24 @@ pub enum BrowserAction {
     /// Choose an option by its value, else its label.
     Select(Vec<(Target, Template)>),
     Check(Target, bool),
-    Press { target: Option<Target>, key: String },
-    Upload { target: Target, files: Vec<PathBuf> },
+    Press {
+        target: Option<Target>,
+        key: String,
+    },
+    Upload {
+        target: Target,
+        files: Vec<PathBuf>,
+    },
     Hover(Target),
     /// Waiting assertions (`see`, `wait_for`): all must hold before the timeout.
     See(Vec<BrowserAssert>),
     Capture(Vec<(String, Pos, BrowserCapture)>),
     Screenshot(String),
-    Eval { script: Template, expect: Option<Predicate>, capture: Option<String> },
+    Eval {
+        script: Template,
+        expect: Option<Predicate>,
+        capture: Option<String>,
+    },
     NoConsoleErrors,
 }
 

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the checks of suite files or folders and report.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Load and compile suites without touching the network; print every problem.
     Validate(LoadArgs),
     /// List the suites and checks that would run.

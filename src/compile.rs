@@ -98,7 +98,12 @@ pub fn compile_source(
             }
             diagnostics.sort_by_key(|d| d.pos);
             if diagnostics.is_empty() {
-                diagnostics.push(Diagnostic { pos: None, len: None, message: "the suite is invalid".into(), help: None });
+                diagnostics.push(Diagnostic {
+                    pos: None,
+                    len: None,
+                    message: "the suite is invalid".into(),
+                    help: None,
+                });
             }
             Err(FileDiagnostics { file, source: Some(source.clone()), diagnostics })
         }
@@ -147,25 +152,56 @@ impl<'n> Fields<'n> {
 }
 
 const SUITE_KEYS: &[&str] = &[
-    "name", "environment", "base_url", "commit", "secrets", "vars", "tags", "defaults", "tls",
-    "browser", "setup", "checks", "teardown",
+    "name",
+    "environment",
+    "base_url",
+    "commit",
+    "secrets",
+    "vars",
+    "tags",
+    "defaults",
+    "tls",
+    "browser",
+    "setup",
+    "checks",
+    "teardown",
 ];
 const DEFAULTS_KEYS: &[&str] = &["timeout", "headers", "follow_redirects", "max_body", "retries"];
 const TLS_KEYS: &[&str] = &["ca", "client_cert", "client_key", "insecure"];
-const CHECK_KEYS: &[&str] = &[
-    "name", "tags", "request", "expect", "capture", "retry", "retries", "steps", "teardown",
-    "cookies", "browser",
-];
+const CHECK_KEYS: &[&str] =
+    &["name", "tags", "request", "expect", "capture", "retry", "retries", "steps", "teardown", "cookies", "browser"];
 const STEP_KEYS: &[&str] = &["name", "request", "expect", "capture", "retry"];
 const REQUEST_KEYS: &[&str] = &[
-    "method", "url", "headers", "query", "json", "form", "body", "file", "multipart", "auth",
-    "follow_redirects", "timeout",
+    "method",
+    "url",
+    "headers",
+    "query",
+    "json",
+    "form",
+    "body",
+    "file",
+    "multipart",
+    "auth",
+    "follow_redirects",
+    "timeout",
 ];
-const EXPECT_KEYS: &[&str] =
-    &["status", "header", "headers", "body", "json", "html", "time", "sha256", "certificate"];
+const EXPECT_KEYS: &[&str] = &["status", "header", "headers", "body", "json", "html", "time", "sha256", "certificate"];
 const OPERATORS: &[&str] = &[
-    "equals", "not_equals", "lt", "lte", "gt", "gte", "contains", "not_contains", "matches",
-    "not_matches", "exists", "absent", "type", "length", "one_of",
+    "equals",
+    "not_equals",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "contains",
+    "not_contains",
+    "matches",
+    "not_matches",
+    "exists",
+    "absent",
+    "type",
+    "length",
+    "one_of",
 ];
 
 impl<'a> Compiler<'a> {
@@ -245,17 +281,14 @@ impl<'a> Compiler<'a> {
                 return None;
             }
         };
-        crate::duration::parse_duration(&text)
-            .map_err(|e| self.err(node.pos, format!("{what}: {e}")))
-            .ok()
+        crate::duration::parse_duration(&text).map_err(|e| self.err(node.pos, format!("{what}: {e}"))).ok()
     }
 
     fn string_list(&mut self, node: &Node, what: &str) -> Vec<(String, Pos)> {
         match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|i| self.string(i, &format!("each of {what}")).map(|s| (s, i.pos)))
-                .collect(),
+            Value::Seq(items) => {
+                items.iter().filter_map(|i| self.string(i, &format!("each of {what}")).map(|s| (s, i.pos))).collect()
+            }
             Value::Str(s) => vec![(s.clone(), node.pos)],
             _ => {
                 self.err(node.pos, format!("{what} must be a list of strings, found {}", node.kind()));
@@ -333,7 +366,10 @@ impl<'a> Compiler<'a> {
                 Some(Some(v)) => Ok(Resolved::Known(Json::String(v.clone()))),
                 Some(None) => Err((
                     format!("secret `{}` is not set in the environment", e.name),
-                    Some(format!("export {} (its value is masked in every output), or pass it with --env-file", e.name)),
+                    Some(format!(
+                        "export {} (its value is masked in every output), or pass it with --env-file",
+                        e.name
+                    )),
                 )),
                 None => Err((
                     format!("`{}` is not declared as a secret", e.name),
@@ -351,7 +387,9 @@ impl<'a> Compiler<'a> {
                     known.sort_unstable();
                     let help = match suggest(&e.name, &known) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None if known.is_empty() => "define it under `vars:`, pass --var NAME=VALUE, or capture it in an earlier step".into(),
+                        None if known.is_empty() => {
+                            "define it under `vars:`, pass --var NAME=VALUE, or capture it in an earlier step".into()
+                        }
                         None => format!("defined here: {}", known.join(", ")),
                     };
                     Err((format!("undefined variable `{}`", e.name), Some(help)))
@@ -393,7 +431,10 @@ impl<'a> Compiler<'a> {
             self.err_help(
                 node.pos,
                 format!("{what} `{s}` does not exist"),
-                format!("paths are relative to the suite file's folder ({})", self.dir.display()),
+                match self.dir.as_os_str().is_empty() {
+                    true => "paths are relative to the suite file's folder (here, the current folder)".to_string(),
+                    false => format!("paths are relative to the suite file's folder ({})", self.dir.display()),
+                },
             );
             return None;
         }
@@ -497,7 +538,8 @@ impl<'a> Compiler<'a> {
                     for item in items {
                         if let Some(c) = self.check(item, &defaults) {
                             if let Some(first) = names.get(&c.name) {
-                                let msg = format!("two checks are named `{}` (the first is on line {})", c.name, first.line);
+                                let msg =
+                                    format!("two checks are named `{}` (the first is on line {})", c.name, first.line);
                                 self.err_help(c.pos, msg, "names identify checks in reports: make each one unique");
                             } else {
                                 names.insert(c.name.clone(), c.pos);
@@ -520,11 +562,18 @@ impl<'a> Compiler<'a> {
             for step in needs_base {
                 let url = match &step.action {
                     Action::Http(r) => Some(&r.url),
-                    Action::Browser(crate::browser_model::BrowserStep { action: crate::browser_model::BrowserAction::Goto(u), .. }) => Some(u),
+                    Action::Browser(crate::browser_model::BrowserStep {
+                        action: crate::browser_model::BrowserAction::Goto(u),
+                        ..
+                    }) => Some(u),
                     Action::Browser(_) => None,
                 };
                 if url.and_then(|u| u.as_static()).is_some_and(|u| u.starts_with('/')) {
-                    self.err_help(step.pos, "this request has a relative URL but the suite has no `base_url`", "add `base_url: https://…` to the suite, or write the full URL");
+                    self.err_help(
+                        step.pos,
+                        "this request has a relative URL but the suite has no `base_url`",
+                        "add `base_url: https://…` to the suite, or write the full URL",
+                    );
                     break;
                 }
             }
@@ -595,10 +644,7 @@ impl<'a> Compiler<'a> {
     /// `name: value` pairs (headers, query, form fields) with interpolated values.
     fn pairs(&mut self, node: &Node, what: &str) -> Vec<(String, Template)> {
         let Some(f) = self.fields(node, what, &[]) else { return Vec::new() };
-        f.entries
-            .iter()
-            .filter_map(|(k, _, v)| Some((k.to_string(), self.template(v, &format!("`{k}`"))?)))
-            .collect()
+        f.entries.iter().filter_map(|(k, _, v)| Some((k.to_string(), self.template(v, &format!("`{k}`"))?))).collect()
     }
 
     fn steps(&mut self, node: &Node, what: &str, defaults: &Defaults) -> Vec<Step> {
@@ -638,7 +684,11 @@ impl<'a> Compiler<'a> {
         let name = match f.get("name") {
             Some(n) => self.string(n, "`name`"),
             None => {
-                self.err_help(node.pos, "this check has no `name`", "add `name: …`; it identifies the check in reports");
+                self.err_help(
+                    node.pos,
+                    "this check has no `name`",
+                    "add `name: …`; it identifies the check in reports",
+                );
                 None
             }
         };
@@ -655,11 +705,16 @@ impl<'a> Compiler<'a> {
             ["steps"] => {
                 for key in ["expect", "capture", "retry"] {
                     if let Some(p) = f.key_pos(key) {
-                        self.err_help(p, format!("`{key}` belongs to a step when the check has `steps`"), "move it into the step it is about");
+                        self.err_help(
+                            p,
+                            format!("`{key}` belongs to a step when the check has `steps`"),
+                            "move it into the step it is about",
+                        );
                     }
                 }
                 let steps = f.get("steps").map(|n| self.steps(n, "`steps`", defaults)).unwrap_or_default();
-                if steps.is_empty() && f.get("steps").is_some_and(|n| matches!(&n.value, Value::Seq(s) if s.is_empty())) {
+                if steps.is_empty() && f.get("steps").is_some_and(|n| matches!(&n.value, Value::Seq(s) if s.is_empty()))
+                {
                     self.err(node.pos, "`steps` is empty");
                 }
                 steps
@@ -667,7 +722,11 @@ impl<'a> Compiler<'a> {
             ["browser"] => {
                 for key in ["expect", "capture", "retry"] {
                     if let Some(p) = f.key_pos(key) {
-                        self.err_help(p, format!("`{key}` does not apply to a `browser` check"), "use `see` and `capture` steps inside the `browser` list");
+                        self.err_help(
+                            p,
+                            format!("`{key}` does not apply to a `browser` check"),
+                            "use `see` and `capture` steps inside the `browser` list",
+                        );
                     }
                 }
                 is_browser = true;
@@ -675,11 +734,18 @@ impl<'a> Compiler<'a> {
                 self.browser_steps(n)
             }
             [] => {
-                self.err_help(node.pos, "this check does nothing", "give it a `request`, a list of `steps`, or a list of `browser` steps");
+                self.err_help(
+                    node.pos,
+                    "this check does nothing",
+                    "give it a `request`, a list of `steps`, or a list of `browser` steps",
+                );
                 Vec::new()
             }
             _ => {
-                self.err(node.pos, format!("a check has one of `request`, `steps` or `browser`, not {}", kinds.join(" and ")));
+                self.err(
+                    node.pos,
+                    format!("a check has one of `request`, `steps` or `browser`, not {}", kinds.join(" and ")),
+                );
                 Vec::new()
             }
         };
@@ -691,14 +757,16 @@ impl<'a> Compiler<'a> {
         };
         let isolated = match f.get("cookies") {
             None => false,
-            Some(n) => match n.as_str() {
-                Some("shared") => false,
-                Some("isolated") => true,
-                _ => {
-                    self.err(n.pos, "`cookies` is `shared` (the suite's cookie jar, the default) or `isolated` (a jar of its own)");
-                    false
+            Some(n) => {
+                match n.as_str() {
+                    Some("shared") => false,
+                    Some("isolated") => true,
+                    _ => {
+                        self.err(n.pos, "`cookies` is `shared` (the suite's cookie jar, the default) or `isolated` (a jar of its own)");
+                        false
+                    }
                 }
-            },
+            }
         };
         Some(Check {
             name: name?,
@@ -715,7 +783,11 @@ impl<'a> Compiler<'a> {
     fn retry(&mut self, node: &Node) -> Option<Retry> {
         let f = self.fields(node, "`retry`", &["for", "every", "backoff", "max_every"])?;
         let Some(for_node) = f.get("for") else {
-            self.err_help(node.pos, "`retry` needs `for`: how long to keep trying", "e.g. `retry: { for: 3m, every: 5s }`");
+            self.err_help(
+                node.pos,
+                "`retry` needs `for`: how long to keep trying",
+                "e.g. `retry: { for: 3m, every: 5s }`",
+            );
             return None;
         };
         let for_ = self.duration(for_node, "`for`")?;
@@ -728,7 +800,10 @@ impl<'a> Compiler<'a> {
             Some(Value::Int(i)) if (1..=10).contains(i) => *i as f64,
             Some(Value::Float(x)) if (1.0..=10.0).contains(x) => *x,
             Some(_) => {
-                self.err(f.get("backoff").map_or(node.pos, |n| n.pos), "`backoff` is a factor from 1 (fixed interval) to 10");
+                self.err(
+                    f.get("backoff").map_or(node.pos, |n| n.pos),
+                    "`backoff` is a factor from 1 (fixed interval) to 10",
+                );
                 return None;
             }
         };
@@ -749,7 +824,16 @@ impl<'a> Compiler<'a> {
             let method = self.method(&method, node.pos)?;
             let url_node = Node { value: Value::Str(url), pos: node.pos };
             let url = self.url(&url_node, node)?;
-            return Some(Request { method, url, headers: Vec::new(), query: Vec::new(), body: None, auth: None, follow_redirects: None, timeout: None });
+            return Some(Request {
+                method,
+                url,
+                headers: Vec::new(),
+                query: Vec::new(),
+                body: None,
+                auth: None,
+                follow_redirects: None,
+                timeout: None,
+            });
         }
         let f = self.fields(node, "`request`", REQUEST_KEYS)?;
         let method = match f.get("method") {
@@ -760,13 +844,18 @@ impl<'a> Compiler<'a> {
             None => reqwest::Method::GET,
         };
         let Some(url_node) = f.get("url") else {
-            self.err_help(node.pos, "the request has no `url`", "add `url: /path` (relative to `base_url`) or a full URL");
+            self.err_help(
+                node.pos,
+                "the request has no `url`",
+                "add `url: /path` (relative to `base_url`) or a full URL",
+            );
             return None;
         };
         let url = self.url(url_node, url_node);
         let headers = f.get("headers").map(|n| self.pairs(n, "`headers`")).unwrap_or_default();
         let query = f.get("query").map(|n| self.pairs(n, "`query`")).unwrap_or_default();
-        let bodies: Vec<&str> = ["json", "form", "body", "file", "multipart"].into_iter().filter(|k| f.has(k)).collect();
+        let bodies: Vec<&str> =
+            ["json", "form", "body", "file", "multipart"].into_iter().filter(|k| f.has(k)).collect();
         if bodies.len() > 1 {
             self.err(node.pos, format!("a request has one body, but this one has {}", bodies.join(" and ")));
         }
@@ -810,7 +899,11 @@ impl<'a> Compiler<'a> {
                         return None;
                     }
                     Err(e) => {
-                        self.err_help(at.pos, format!("`{s}` is not a valid URL ({e})"), "write a path starting with `/` (relative to `base_url`) or a full `https://…` URL");
+                        self.err_help(
+                            at.pos,
+                            format!("`{s}` is not a valid URL ({e})"),
+                            "write a path starting with `/` (relative to `base_url`) or a full `https://…` URL",
+                        );
                         return None;
                     }
                 }
@@ -826,7 +919,11 @@ impl<'a> Compiler<'a> {
             if let Value::Map(_) = v.value {
                 let Some(pf) = self.fields(v, "a multipart file", &["path", "filename", "type"]) else { continue };
                 let Some(p) = pf.get("path") else {
-                    self.err_help(v.pos, format!("multipart part `{name}` has no `path`"), "a file part is `{ path: file, type: image/png }`; a text field is a plain string");
+                    self.err_help(
+                        v.pos,
+                        format!("multipart part `{name}` has no `path`"),
+                        "a file part is `{ path: file, type: image/png }`; a text field is a plain string",
+                    );
                     continue;
                 };
                 let Some(path) = self.file_ref(p, "file") else { continue };
@@ -866,7 +963,11 @@ impl<'a> Compiler<'a> {
             }
             return Some(Auth::Basic { user: user?, password: password? });
         }
-        self.err_help(node.pos, "`auth` is empty", "use `auth: { bearer: … }` or `auth: { basic: { user: …, password: … } }`");
+        self.err_help(
+            node.pos,
+            "`auth` is empty",
+            "use `auth: { bearer: … }` or `auth: { basic: { user: …, password: … } }`",
+        );
         None
     }
 
@@ -889,7 +990,10 @@ impl<'a> Compiler<'a> {
                             continue;
                         }
                         if let Some(pred) = self.predicate(hv, false) {
-                            out.push(Assertion { pos: hv.pos, kind: AssertKind::Header { name: name.to_ascii_lowercase(), pred } });
+                            out.push(Assertion {
+                                pos: hv.pos,
+                                kind: AssertKind::Header { name: name.to_ascii_lowercase(), pred },
+                            });
                         }
                     }
                 }
@@ -903,7 +1007,10 @@ impl<'a> Compiler<'a> {
                     for (path, k, jv) in jf.entries {
                         let Some(compiled) = self.json_path(path, k) else { continue };
                         if let Some(pred) = self.predicate(jv, false) {
-                            out.push(Assertion { pos: k.pos, kind: AssertKind::Json { path: compiled, source: path.to_string(), pred } });
+                            out.push(Assertion {
+                                pos: k.pos,
+                                kind: AssertKind::Json { path: compiled, source: path.to_string(), pred },
+                            });
                         }
                     }
                 }
@@ -919,7 +1026,9 @@ impl<'a> Compiler<'a> {
                 "time" => {
                     let pred = match &v.value {
                         Value::Map(_) => self.predicate(v, true),
-                        _ => self.duration(v, "`time`").map(|d| Predicate { ops: vec![Op::Lte(d.as_secs_f64() * 1000.0)] }),
+                        _ => self
+                            .duration(v, "`time`")
+                            .map(|d| Predicate { ops: vec![Op::Lte(d.as_secs_f64() * 1000.0)] }),
                     };
                     if let Some(pred) = pred {
                         out.push(Assertion { pos, kind: AssertKind::Time(pred) });
@@ -929,22 +1038,24 @@ impl<'a> Compiler<'a> {
                     let src = match &v.value {
                         // Interpolation works as in any string (`${{ env.EXPECTED_SHA }}`), but
                         // the digest must be known at load time to be checked here.
-                        Value::Str(_) => match self.template(v, "`sha256`").map(|t| t.as_static()) {
-                            Some(Some(s)) => {
-                                let hex = s.trim().to_ascii_lowercase();
-                                if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                                    Some(Sha256Source::Hex(hex))
-                                } else {
-                                    self.err(pos, "`sha256` is 64 hex digits, or `{ file: path }` to compare with a local file");
+                        Value::Str(_) => {
+                            match self.template(v, "`sha256`").map(|t| t.as_static()) {
+                                Some(Some(s)) => {
+                                    let hex = s.trim().to_ascii_lowercase();
+                                    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                                        Some(Sha256Source::Hex(hex))
+                                    } else {
+                                        self.err(pos, "`sha256` is 64 hex digits, or `{ file: path }` to compare with a local file");
+                                        None
+                                    }
+                                }
+                                Some(None) => {
+                                    self.err(pos, "`sha256` cannot use a captured value: write the digest, a variable, or `{ file: path }`");
                                     None
                                 }
+                                None => None,
                             }
-                            Some(None) => {
-                                self.err(pos, "`sha256` cannot use a captured value: write the digest, a variable, or `{ file: path }`");
-                                None
-                            }
-                            None => None,
-                        },
+                        }
                         _ => self
                             .fields(v, "`sha256`", &["file"])
                             .and_then(|sf| sf.get("file"))
@@ -958,7 +1069,11 @@ impl<'a> Compiler<'a> {
                 "certificate" => {
                     let Some(cf) = self.fields(v, "`certificate`", &["days_left"]) else { continue };
                     if !cf.has("days_left") {
-                        self.err_help(pos, "`certificate` asserts nothing", "e.g. `certificate: { days_left: { gte: 14 } }`");
+                        self.err_help(
+                            pos,
+                            "`certificate` asserts nothing",
+                            "e.g. `certificate: { days_left: { gte: 14 } }`",
+                        );
                     }
                     if let Some(d) = cf.get("days_left")
                         && let Some(pred) = self.predicate(d, false)
@@ -983,7 +1098,9 @@ impl<'a> Compiler<'a> {
             }
             return out;
         }
-        let Some(f) = self.fields(node, "an `html` assertion", &["text", "attr", "count", "exists"]) else { return out };
+        let Some(f) = self.fields(node, "an `html` assertion", &["text", "attr", "count", "exists"]) else {
+            return out;
+        };
         for (key, _, v) in f.entries {
             match key {
                 "text" => {
@@ -1020,7 +1137,11 @@ impl<'a> Compiler<'a> {
         match JsonPath::parse(path) {
             Ok(p) => Some(Arc::new(p)),
             Err(e) => {
-                self.err_help(at.pos, format!("`{path}` is not a valid JSONPath: {e}"), "JSONPath starts with `$`, e.g. `$.items[0].id` (RFC 9535)");
+                self.err_help(
+                    at.pos,
+                    format!("`{path}` is not a valid JSONPath: {e}"),
+                    "JSONPath starts with `$`, e.g. `$.items[0].id` (RFC 9535)",
+                );
                 None
             }
         }
@@ -1079,7 +1200,17 @@ impl<'a> Compiler<'a> {
                 "exists" => self.bool(v, "`exists`").map(Op::Exists),
                 "absent" => self.bool(v, "`absent`").map(|b| Op::Exists(!b)),
                 "type" => match v.as_str().and_then(|t| JsonType::NAMES.iter().position(|n| *n == t)) {
-                    Some(i) => Some(Op::Type([JsonType::String, JsonType::Number, JsonType::Integer, JsonType::Boolean, JsonType::Array, JsonType::Object, JsonType::Null][i])),
+                    Some(i) => Some(Op::Type(
+                        [
+                            JsonType::String,
+                            JsonType::Number,
+                            JsonType::Integer,
+                            JsonType::Boolean,
+                            JsonType::Array,
+                            JsonType::Object,
+                            JsonType::Null,
+                        ][i],
+                    )),
                     None => {
                         self.err(v.pos, format!("`type` is one of: {}", JsonType::NAMES.join(", ")));
                         None
@@ -1087,7 +1218,9 @@ impl<'a> Compiler<'a> {
                 },
                 "length" => self.predicate(v, false).map(|p| Op::Length(Box::new(p))),
                 "one_of" => match &v.value {
-                    Value::Seq(items) => items.iter().map(|i| self.json_template(i)).collect::<Option<Vec<_>>>().map(Op::OneOf),
+                    Value::Seq(items) => {
+                        items.iter().map(|i| self.json_template(i)).collect::<Option<Vec<_>>>().map(Op::OneOf)
+                    }
                     _ => {
                         self.err(v.pos, "`one_of` takes a list of values");
                         None
@@ -1125,11 +1258,19 @@ impl<'a> Compiler<'a> {
         let one = |cx: &mut Self, n: &Node| -> Option<StatusPattern> {
             match &n.value {
                 Value::Int(c) if (100..=599).contains(c) => Some(StatusPattern::Exact(*c as u16)),
-                Value::Str(s) if s.len() == 3 && s[1..].eq_ignore_ascii_case("xx") && ('1'..='5').contains(&s.chars().next().unwrap_or('0')) => {
+                Value::Str(s)
+                    if s.len() == 3
+                        && s[1..].eq_ignore_ascii_case("xx")
+                        && ('1'..='5').contains(&s.chars().next().unwrap_or('0')) =>
+                {
                     Some(StatusPattern::Class(u16::from(s.as_bytes()[0] - b'0')))
                 }
                 _ => {
-                    cx.err_help(n.pos, "not a status code", "write a code (`200`), a class (`2xx`), or a list of those (`[200, 204]`)");
+                    cx.err_help(
+                        n.pos,
+                        "not a status code",
+                        "write a code (`200`), a class (`2xx`), or a list of those (`[200, 204]`)",
+                    );
                     None
                 }
             }
@@ -1167,13 +1308,17 @@ impl<'a> Compiler<'a> {
 
     fn capture_source(&mut self, v: &Node) -> Option<CaptureSource> {
         let f = self.fields(v, "a capture", &["json", "header", "cookie", "regex", "css", "attr", "status"])?;
-        let kinds: Vec<&str> = ["json", "header", "cookie", "regex", "css", "status"].into_iter().filter(|k| f.has(k)).collect();
+        let kinds: Vec<&str> =
+            ["json", "header", "cookie", "regex", "css", "status"].into_iter().filter(|k| f.has(k)).collect();
         if kinds.len() != 1 {
             self.err_help(v.pos, "a capture takes its value from one place", "one of `json: $.path`, `header: name`, `cookie: name`, `regex: pattern`, `css: selector` (with `attr`), `status: true`");
             return None;
         }
         if f.has("attr") && kinds[0] != "css" {
-            self.err(f.key_pos("attr").unwrap_or(v.pos), "`attr` goes with `css`: the attribute of the element it selects");
+            self.err(
+                f.key_pos("attr").unwrap_or(v.pos),
+                "`attr` goes with `css`: the attribute of the element it selects",
+            );
             return None;
         }
         let n = f.get(kinds[0])?;
@@ -1199,7 +1344,6 @@ impl<'a> Compiler<'a> {
             _ => CaptureSource::Status,
         })
     }
-
 }
 
 fn valid_name(s: &str) -> bool {

@@ -99,13 +99,8 @@ fn char_col_to_byte(line: &str, col: u32) -> usize {
 fn token_len(rest: &str) -> usize {
     let mut chars = rest.char_indices();
     match chars.next() {
-        Some((_, q @ ('"' | '\''))) => {
-            chars.find(|&(_, c)| c == q).map_or(rest.len(), |(i, c)| i + c.len_utf8())
-        }
-        Some(_) => rest
-            .find(": ")
-            .or_else(|| rest.find(" #"))
-            .unwrap_or(rest.trim_end().len()),
+        Some((_, q @ ('"' | '\''))) => chars.find(|&(_, c)| c == q).map_or(rest.len(), |(i, c)| i + c.len_utf8()),
+        Some(_) => rest.find(": ").or_else(|| rest.find(" #")).unwrap_or(rest.trim_end().len()),
         None => 1,
     }
 }

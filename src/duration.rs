@@ -15,9 +15,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let mut total = 0f64;
     let mut rest = t;
     while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| bad(s))?;
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(|| bad(s))?;
         if num_end == 0 {
             return Err(bad(s));
         }
@@ -39,7 +37,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn from_secs(secs: f64, original: &str) -> Result<Duration, String> {
-    if !secs.is_finite() || secs < 0.0 || secs > 365.0 * 86400.0 {
+    if !secs.is_finite() || !(0.0..=365.0 * 86400.0).contains(&secs) {
         return Err(format!("`{original}` is not a duration between 0 and 365 days"));
     }
     Ok(Duration::from_secs_f64(secs))

@@ -5,10 +5,18 @@ use crate::outcome::{CaseResult, RunResult};
 
 #[derive(Debug)]
 pub enum Event {
-    RunStarted { suites: usize, checks: usize },
-    SuiteStarted { suite: String },
+    RunStarted {
+        suites: usize,
+        checks: usize,
+    },
+    SuiteStarted {
+        suite: String,
+    },
     /// A testcase (check, or a `[setup]`/`[teardown]`/`[load]` stand-in) is decided.
-    CaseFinished { suite: String, case: Box<CaseResult> },
+    CaseFinished {
+        suite: String,
+        case: Box<CaseResult>,
+    },
     /// Something the user should know that is not a result (e.g. TLS verification is off).
     Warning(String),
     /// The run is stopping early; teardowns still run.

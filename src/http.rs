@@ -49,10 +49,12 @@ fn client(tls: &Tls, jar: &Arc<Jar>, follow: bool) -> Result<reqwest::Client, St
         }
     }
     if let (Some(cert), Some(key)) = (&tls.client_cert, &tls.client_key) {
-        let mut pem = std::fs::read(cert).map_err(|e| format!("cannot read the client certificate {}: {e}", cert.display()))?;
+        let mut pem =
+            std::fs::read(cert).map_err(|e| format!("cannot read the client certificate {}: {e}", cert.display()))?;
         pem.push(b'\n');
         pem.extend(std::fs::read(key).map_err(|e| format!("cannot read the client key {}: {e}", key.display()))?);
-        let id = reqwest::Identity::from_pem(&pem).map_err(|e| format!("the client certificate or key is not valid PEM: {e}"))?;
+        let id = reqwest::Identity::from_pem(&pem)
+            .map_err(|e| format!("the client certificate or key is not valid PEM: {e}"))?;
         b = b.identity(id);
     }
     if tls.insecure {
@@ -94,7 +96,10 @@ impl Exchange {
         self.json
             .get_or_init(|| {
                 if self.body_truncated {
-                    return Err(format!("the body ({} bytes) is larger than max_body, so it was not parsed", self.body_len));
+                    return Err(format!(
+                        "the body ({} bytes) is larger than max_body, so it was not parsed",
+                        self.body_len
+                    ));
                 }
                 serde_json::from_slice(&self.body).map_err(|e| format!("the body is not JSON ({e})"))
             })
@@ -132,12 +137,18 @@ pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, Transp
     let full = if raw.starts_with('/') {
         match base {
             Some(b) => format!("{b}{raw}"),
-            None => return Err(TransportError { type_: "request", message: format!("`{raw}` is relative but the suite has no base_url") }),
+            None => {
+                return Err(TransportError {
+                    type_: "request",
+                    message: format!("`{raw}` is relative but the suite has no base_url"),
+                });
+            }
         }
     } else {
         raw.to_string()
     };
-    reqwest::Url::parse(&full).map_err(|e| TransportError { type_: "request", message: format!("`{full}` is not a valid URL ({e})") })
+    reqwest::Url::parse(&full)
+        .map_err(|e| TransportError { type_: "request", message: format!("`{full}` is not a valid URL ({e})") })
 }
 
 /// Sends one request and reads its response.
@@ -162,7 +173,8 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         cx.redactor.add_header(name, &v);
         let bad = |what: &str| TransportError { type_: "request", message: format!("header `{name}`: {what}") };
         let n = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("not a valid header name"))?;
-        let v = reqwest::header::HeaderValue::from_str(&v).map_err(|_| bad("the value has characters a header cannot carry"))?;
+        let v = reqwest::header::HeaderValue::from_str(&v)
+            .map_err(|_| bad("the value has characters a header cannot carry"))?;
         headers.insert(n, v);
     }
     b = b.headers(headers);
@@ -185,7 +197,9 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     }
     b = match &req.body {
         None => b,
-        Some(Body::Json(t)) => b.json(&t.render(cx.captures).map_err(|message| TransportError { type_: "missing-capture", message })?),
+        Some(Body::Json(t)) => {
+            b.json(&t.render(cx.captures).map_err(|message| TransportError { type_: "missing-capture", message })?)
+        }
         Some(Body::Form(fields)) => {
             let pairs: Vec<(String, String)> =
                 fields.iter().map(|(k, v)| Ok((k.clone(), render(v, cx)?))).collect::<Result<_, TransportError>>()?;
@@ -193,7 +207,10 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         }
         Some(Body::Text(t)) => b.body(render(t, cx)?),
         Some(Body::File(path)) => {
-            let bytes = tokio::fs::read(path).await.map_err(|e| TransportError { type_: "request", message: format!("cannot read {}: {e}", path.display()) })?;
+            let bytes = tokio::fs::read(path).await.map_err(|e| TransportError {
+                type_: "request",
+                message: format!("cannot read {}: {e}", path.display()),
+            })?;
             b.body(bytes)
         }
         Some(Body::Multipart(parts)) => b.multipart(multipart(parts, cx).await?),
@@ -263,11 +280,19 @@ async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::mult
         form = match part {
             Part::Text { name, value } => form.text(name.clone(), render(value, cx)?),
             Part::File { name, path, filename, content_type } => {
-                let bytes = tokio::fs::read(path).await.map_err(|e| TransportError { type_: "request", message: format!("cannot read {}: {e}", path.display()) })?;
-                let fname = filename.clone().unwrap_or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into()));
+                let bytes = tokio::fs::read(path).await.map_err(|e| TransportError {
+                    type_: "request",
+                    message: format!("cannot read {}: {e}", path.display()),
+                })?;
+                let fname = filename.clone().unwrap_or_else(|| {
+                    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into())
+                });
                 let mut p = reqwest::multipart::Part::bytes(bytes).file_name(fname);
                 if let Some(ct) = content_type {
-                    p = p.mime_str(ct).map_err(|e| TransportError { type_: "request", message: format!("`{ct}` is not a content type: {e}") })?;
+                    p = p.mime_str(ct).map_err(|e| TransportError {
+                        type_: "request",
+                        message: format!("`{ct}` is not a content type: {e}"),
+                    })?;
                 }
                 form.part(name.clone(), p)
             }

@@ -3,7 +3,9 @@
 //! predicates.
 
 use crate::http::Exchange;
-use crate::suite::{AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, JsonType, Op, Predicate, Sha256Source, StatusPattern};
+use crate::suite::{
+    AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, JsonType, Op, Predicate, Sha256Source, StatusPattern,
+};
 use crate::yaml::Pos;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -32,7 +34,11 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     StatusPattern::Class(c) => ex.status / 100 == *c,
                 });
                 let expected = patterns.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
-                let r = if ok { Ok(()) } else { Err(Mismatch { expected, actual: format!("{} {}", ex.status, ex.reason).trim().to_string() }) };
+                let r = if ok {
+                    Ok(())
+                } else {
+                    Err(Mismatch { expected, actual: format!("{} {}", ex.status, ex.reason).trim().to_string() })
+                };
                 ("status".to_string(), r)
             }
             AssertKind::Header { name, pred } => {
@@ -88,7 +94,10 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     Ok(e) if e == actual => Ok(()),
                     Ok(e) => {
                         let label = match src {
-                            Sha256Source::File(p) => format!("{e} (sha256 of {})", p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+                            Sha256Source::File(p) => format!(
+                                "{e} (sha256 of {})",
+                                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                            ),
                             Sha256Source::Hex(_) => e,
                         };
                         Err(Mismatch { expected: label, actual: format!("{actual} ({} bytes)", ex.body_len) })
@@ -99,12 +108,18 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
             }
             AssertKind::CertDays(pred) => {
                 let actual = ex.cert_not_after.map(|t| {
-                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
                     Json::from((t - now).div_euclid(86_400))
                 });
                 let r = match actual {
                     Some(days) => eval(pred, Some(&days), caps, true),
-                    None => Err(Mismatch { expected: describe(pred, caps), actual: "no TLS certificate (not an HTTPS response)".into() }),
+                    None => Err(Mismatch {
+                        expected: describe(pred, caps),
+                        actual: "no TLS certificate (not an HTTPS response)".into(),
+                    }),
                 };
                 ("certificate days_left".to_string(), r)
             }
@@ -141,7 +156,9 @@ fn html_value(doc: &scraper::Html, selector: &str, target: &HtmlTarget) -> Optio
     match target {
         HtmlTarget::Count => Some(Json::from(doc.select(&sel).count())),
         HtmlTarget::Text => doc.select(&sel).next().map(|e| Json::String(normalize_ws(&e.text().collect::<String>()))),
-        HtmlTarget::Attr(a) => doc.select(&sel).next().and_then(|e| e.value().attr(a)).map(|v| Json::String(v.to_string())),
+        HtmlTarget::Attr(a) => {
+            doc.select(&sel).next().and_then(|e| e.value().attr(a)).map(|v| Json::String(v.to_string()))
+        }
     }
 }
 
@@ -183,7 +200,12 @@ pub fn capture_http(c: &Capture, ex: &Exchange, scope_cookie: impl Fn(&str) -> O
                 Some(a) => HtmlTarget::Attr(a.clone()),
                 None => HtmlTarget::Text,
             };
-            html_value(&doc, selector, &target).ok_or_else(|| format!("no element matches `{selector}`{}", attr.as_ref().map(|a| format!(" with attribute `{a}`")).unwrap_or_default()))
+            html_value(&doc, selector, &target).ok_or_else(|| {
+                format!(
+                    "no element matches `{selector}`{}",
+                    attr.as_ref().map(|a| format!(" with attribute `{a}`")).unwrap_or_default()
+                )
+            })
         }
         CaptureSource::Status => Ok(Json::from(ex.status)),
     }
@@ -198,7 +220,12 @@ pub struct Mismatch {
 
 /// Judges a value against all of a predicate's conditions. `strict` compares JSON types
 /// exactly; otherwise (headers, text) scalars are compared by their text.
-pub fn eval(pred: &Predicate, actual: Option<&Json>, caps: &HashMap<String, Json>, strict: bool) -> Result<(), Mismatch> {
+pub fn eval(
+    pred: &Predicate,
+    actual: Option<&Json>,
+    caps: &HashMap<String, Json>,
+    strict: bool,
+) -> Result<(), Mismatch> {
     for op in &pred.ops {
         let fail = |expected: String| Mismatch { expected, actual: show_opt(actual) };
         if let Op::Exists(want) = op {
@@ -236,7 +263,12 @@ pub fn eval(pred: &Predicate, actual: Option<&Json>, caps: &HashMap<String, Json
                 match len {
                     Some(l) => match eval(inner, Some(&Json::from(l)), caps, true) {
                         Ok(()) => true,
-                        Err(m) => return Err(Mismatch { expected: format!("length {}", m.expected), actual: format!("length {l}: {}", show(v)) }),
+                        Err(m) => {
+                            return Err(Mismatch {
+                                expected: format!("length {}", m.expected),
+                                actual: format!("length {l}: {}", show(v)),
+                            });
+                        }
                     },
                     None => false,
                 }
@@ -258,8 +290,14 @@ fn same(a: &Json, b: &Json, strict: bool) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
         (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, strict)),
-        (Json::Object(x), Json::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, strict))),
-        (Json::String(_), Json::Number(_) | Json::Bool(_)) | (Json::Number(_) | Json::Bool(_), Json::String(_)) if !strict => text_of(a) == text_of(b),
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, strict)))
+        }
+        (Json::String(_), Json::Number(_) | Json::Bool(_)) | (Json::Number(_) | Json::Bool(_), Json::String(_))
+            if !strict =>
+        {
+            text_of(a) == text_of(b)
+        }
         _ => a == b,
     }
 }
@@ -390,7 +428,10 @@ mod tests {
 
     #[test]
     fn expected_values_may_come_from_captures() {
-        let t = crate::template::Template::build(crate::template::parse("${{ role }}").expect("ok"), |_| Some(crate::template::Resolved::Capture)).expect("ok");
+        let t = crate::template::Template::build(crate::template::parse("${{ role }}").expect("ok"), |_| {
+            Some(crate::template::Resolved::Capture)
+        })
+        .expect("ok");
         let pred = p(vec![Op::Equals(JsonTemplate::Str(t))]);
         let caps = HashMap::from([("role".to_string(), json!("maintainer"))]);
         assert!(eval(&pred, Some(&json!("maintainer")), &caps, true).is_ok());

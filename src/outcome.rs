@@ -54,11 +54,23 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(type_: &str, message: impl Into<String>) -> Problem {
-        Problem { kind: ProblemKind::Error, type_: type_.into(), message: message.into(), details: String::new(), line: None }
+        Problem {
+            kind: ProblemKind::Error,
+            type_: type_.into(),
+            message: message.into(),
+            details: String::new(),
+            line: None,
+        }
     }
 
     pub fn failure(type_: &str, message: impl Into<String>) -> Problem {
-        Problem { kind: ProblemKind::Failure, type_: type_.into(), message: message.into(), details: String::new(), line: None }
+        Problem {
+            kind: ProblemKind::Failure,
+            type_: type_.into(),
+            message: message.into(),
+            details: String::new(),
+            line: None,
+        }
     }
 
     pub fn at(mut self, line: u32) -> Problem {
@@ -121,7 +133,13 @@ impl CaseResult {
     pub fn skipped(name: impl Into<String>, line: Option<u32>, reason: impl Into<String>) -> CaseResult {
         let mut c = CaseResult::new(name, CaseKind::Check, line);
         c.status = Status::Skipped;
-        c.problem = Some(Problem { kind: ProblemKind::Error, type_: "skipped".into(), message: reason.into(), details: String::new(), line });
+        c.problem = Some(Problem {
+            kind: ProblemKind::Error,
+            type_: "skipped".into(),
+            message: reason.into(),
+            details: String::new(),
+            line,
+        });
         c
     }
 

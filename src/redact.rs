@@ -67,7 +67,11 @@ impl Redactor {
         }
         let lower = name.to_ascii_lowercase();
         if lower == "cookie" || lower == "set-cookie" {
-            let pairs = if lower == "cookie" { value.split(';').collect::<Vec<_>>() } else { value.split(';').take(1).collect() };
+            let pairs = if lower == "cookie" {
+                value.split(';').collect::<Vec<_>>()
+            } else {
+                value.split(';').take(1).collect()
+            };
             for pair in pairs {
                 if let Some((_, v)) = pair.split_once('=') {
                     self.add(v.trim().trim_matches('"'));
@@ -120,7 +124,14 @@ fn encodings(value: &str) -> Vec<String> {
     if let Ok(json) = serde_json::to_string(value) {
         out.push(json.trim_matches('"').to_string());
     }
-    out.push(value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;"));
+    out.push(
+        value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;"),
+    );
     out.retain(|v| v.len() >= MIN_SECRET_LEN);
     out.sort();
     out.dedup();
@@ -147,7 +158,10 @@ mod tests {
     fn masks_values_and_their_url_forms() {
         let r = Redactor::new();
         r.add("p@ss word!");
-        assert_eq!(r.redact("pw=p@ss word! url=/x?pw=p%40ss%20word%21 form=p%40ss+word%21"), "pw=*** url=/x?pw=*** form=***");
+        assert_eq!(
+            r.redact("pw=p@ss word! url=/x?pw=p%40ss%20word%21 form=p%40ss+word%21"),
+            "pw=*** url=/x?pw=*** form=***"
+        );
     }
 
     #[test]

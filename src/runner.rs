@@ -83,7 +83,8 @@ pub async fn run(
     let started = SystemTime::now();
     let t0 = Instant::now();
     let shared = Arc::new(Shared { opts, browsers, redactor, events, cancel, failed: AtomicBool::new(false) });
-    let checks = suites.iter().map(|s| s.checks.len()).sum::<usize>() + early.iter().map(|s| s.cases.len()).sum::<usize>();
+    let checks =
+        suites.iter().map(|s| s.checks.len()).sum::<usize>() + early.iter().map(|s| s.cases.len()).sum::<usize>();
     shared.emit(Event::RunStarted { suites: suites.len() + early.len(), checks });
     for s in &early {
         for c in &s.cases {
@@ -92,7 +93,10 @@ pub async fn run(
     }
     for s in &suites {
         if s.tls.insecure {
-            shared.emit(Event::Warning(format!("{}: TLS certificate verification is OFF for this suite (tls.insecure)", s.file.display())));
+            shared.emit(Event::Warning(format!(
+                "{}: TLS certificate verification is OFF for this suite (tls.insecure)",
+                s.file.display()
+            )));
         }
     }
     let jobs = shared.opts.jobs.max(1);
@@ -156,16 +160,31 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
     let scope = match Scope::new(&suite.tls) {
         Ok(s) => s,
         Err(e) => {
-            let setup = CaseResult::new("[setup]", CaseKind::Setup, None).with_problem(Problem::error("config", e.clone()));
+            let setup =
+                CaseResult::new("[setup]", CaseKind::Setup, None).with_problem(Problem::error("config", e.clone()));
             finish(setup, &mut cases);
             for c in &suite.checks {
-                finish(CaseResult::skipped(&c.name, Some(c.pos.line), format!("not run: the HTTP client could not be set up: {e}")), &mut cases);
+                finish(
+                    CaseResult::skipped(
+                        &c.name,
+                        Some(c.pos.line),
+                        format!("not run: the HTTP client could not be set up: {e}"),
+                    ),
+                    &mut cases,
+                );
             }
             return suite_result(&suite, started, t0, cases);
         }
     };
     let suite_dir = shared.opts.artifacts_dir.join(crate::browser::slug(&suite.name));
-    let mut state = SuiteState { suite: suite.clone(), captures: HashMap::new(), scope, session: None, artifacts: suite_dir.join("setup"), attachments: Vec::new() };
+    let mut state = SuiteState {
+        suite: suite.clone(),
+        captures: HashMap::new(),
+        scope,
+        session: None,
+        artifacts: suite_dir.join("setup"),
+        attachments: Vec::new(),
+    };
 
     let mut setup_failed: Option<String> = None;
     if !suite.setup.is_empty() {
@@ -192,7 +211,11 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
         } else if shared.cancel.checks.is_cancelled() {
             interrupted_case(check, shared, Duration::ZERO, String::new())
         } else if shared.opts.fail_fast && shared.failed.load(Ordering::SeqCst) {
-            CaseResult::skipped(&check.name, Some(check.pos.line), "not run: an earlier check failed and --fail-fast is set")
+            CaseResult::skipped(
+                &check.name,
+                Some(check.pos.line),
+                "not run: an earlier check failed and --fail-fast is set",
+            )
         } else {
             state.artifacts = suite_dir.join(crate::browser::slug(&check.name));
             run_check(check, &mut state, shared).await
@@ -238,7 +261,8 @@ fn interrupted_case(check: &Check, shared: &Shared, duration: Duration, log: Str
         Some(Interruption::Deadline) => "the run's --timeout passed before this check finished",
         _ => "the run was interrupted (SIGINT/SIGTERM) before this check finished",
     };
-    let mut c = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line)).with_problem(Problem::error("interrupted", why).at(check.pos.line));
+    let mut c = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line))
+        .with_problem(Problem::error("interrupted", why).at(check.pos.line));
     c.duration = duration;
     c.log = log;
     c
@@ -254,7 +278,8 @@ async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> Ca
         match Scope::new(&state.suite.tls) {
             Ok(s) => isolated_scope = s,
             Err(e) => {
-                return CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line)).with_problem(Problem::error("config", e));
+                return CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line))
+                    .with_problem(Problem::error("config", e));
             }
         }
         state.scope = isolated_scope;
@@ -265,7 +290,11 @@ async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> Ca
             let _ = writeln!(log, "— attempt {} of {} —", attempt + 1, check.retries + 1);
         }
         if attempt > 0 {
-            state.artifacts = state.artifacts.with_file_name(format!("{}-attempt-{}", crate::browser::slug(&check.name), attempt + 1));
+            state.artifacts = state.artifacts.with_file_name(format!(
+                "{}-attempt-{}",
+                crate::browser::slug(&check.name),
+                attempt + 1
+            ));
         }
         last = cancellable(&shared.cancel.checks, run_steps(&check.steps, state, &mut log, shared)).await;
         // One fresh browser session per attempt; its cookies go to the suite's jar unless the
@@ -311,13 +340,21 @@ async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> Ca
 
 /// Teardown runs even after an interruption, within the grace period, unless a second signal
 /// stops it.
-async fn run_teardown(steps: &[Step], state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
+async fn run_teardown(
+    steps: &[Step],
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
     let grace = shared.opts.teardown_grace;
     let fut = run_steps_all(steps, state, log, shared);
     if shared.cancel.checks.is_cancelled() {
         match tokio::time::timeout(grace, cancellable(&shared.cancel.teardowns, fut)).await {
             Ok(r) => r,
-            Err(_) => Err(Problem::error("interrupted", format!("teardown did not finish within {} after the interruption", crate::duration::human(grace)))),
+            Err(_) => Err(Problem::error(
+                "interrupted",
+                format!("teardown did not finish within {} after the interruption", crate::duration::human(grace)),
+            )),
         }
     } else {
         cancellable(&shared.cancel.teardowns, fut).await
@@ -340,7 +377,12 @@ async fn run_steps(steps: &[Step], state: &mut SuiteState, log: &mut String, sha
 }
 
 /// Runs every step even when one fails (for cleanup), and returns the first problem.
-async fn run_steps_all(steps: &[Step], state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
+async fn run_steps_all(
+    steps: &[Step],
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
     let mut first = Ok(());
     for (i, step) in steps.iter().enumerate() {
         if let Err(p) = run_step(step, i, state, log, shared).await
@@ -359,7 +401,13 @@ fn step_label(step: &Step, index: usize) -> String {
     }
 }
 
-async fn run_step(step: &Step, index: usize, state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
+async fn run_step(
+    step: &Step,
+    index: usize,
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
     let req = match &step.action {
         Action::Http(req) => req,
         Action::Browser(bs) => return browser_step(step, bs, index, state, log, shared).await,
@@ -374,7 +422,12 @@ async fn run_step(step: &Step, index: usize, state: &mut SuiteState, log: &mut S
         if let (Some(retry), Some(w)) = (retry, wait)
             && started.elapsed() + w < retry.for_
         {
-            let _ = writeln!(log, "  attempt {attempt} did not pass ({}); retrying in {}", shared.redactor.redact(&p.message), crate::duration::human(w));
+            let _ = writeln!(
+                log,
+                "  attempt {attempt} did not pass ({}); retrying in {}",
+                shared.redactor.redact(&p.message),
+                crate::duration::human(w)
+            );
             tokio::select! {
                 _ = tokio::time::sleep(w) => {}
                 _ = shared.cancel.checks.cancelled() => return Err(Problem::error("interrupted", "interrupted while waiting to retry")),
@@ -384,13 +437,24 @@ async fn run_step(step: &Step, index: usize, state: &mut SuiteState, log: &mut S
             continue;
         }
         if attempt > 1 {
-            p.message = format!("{} (still, after {attempt} attempts over {})", p.message, crate::duration::human(started.elapsed()));
+            p.message = format!(
+                "{} (still, after {attempt} attempts over {})",
+                p.message,
+                crate::duration::human(started.elapsed())
+            );
         }
         return Err(p);
     }
 }
 
-async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
+async fn http_attempt(
+    step: &Step,
+    index: usize,
+    req: &Request,
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
     let suite = state.suite.clone();
     let file = suite.file.display().to_string();
     let at = format!("{file}:{}:{}", step.pos.line, step.pos.col);
@@ -399,8 +463,12 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
     let ex = match http::send(&state.scope, req, &cx).await {
         Ok(ex) => ex,
         Err(e) => {
-            let _ = writeln!(log, "→ {} {}\n  ✗ {}", req.method, shared.redactor.redact(&req.url.render_str(&state.captures).unwrap_or_default()), e.message);
-            let details = format!("{}\n{label} at {at}\n{} {}", e.message, req.method, shared.redactor.redact(&req.url.render_str(&state.captures).unwrap_or_default()));
+            // The full URL, as it was sent (or would have been).
+            let raw = req.url.render_str(&state.captures).unwrap_or_default();
+            let url = http::resolve_url(&raw, suite.base_url.as_deref()).map(|u| u.to_string()).unwrap_or(raw);
+            let line = shared.redactor.redact(&format!("{} {url}", req.method));
+            let _ = writeln!(log, "→ {line}\n  ✗ {}", e.message);
+            let details = format!("{}\n{label} at {at}\n{line}", e.message);
             return Err(Problem::error(e.type_, e.message).at(step.pos.line).details(details));
         }
     };
@@ -434,7 +502,10 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
             use reqwest::cookie::CookieStore;
             let header = jar.cookies(url.as_ref()?)?;
             let text = header.to_str().ok()?.to_string();
-            text.split(';').filter_map(|p| p.trim().split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+            text.split(';')
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
         };
         let got = if matches!(c.source, crate::suite::CaptureSource::Css { .. }) {
             tokio::task::block_in_place(|| judge::capture_http(c, &ex, cookie))
@@ -454,8 +525,18 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
             Err(e) => {
                 let _ = writeln!(log, "  ✗ capture {}: {e}", c.name);
                 let e = shared.redactor.redact(&e);
-                let details = format!("{e}\n{label} at {file}:{}:{}\n{}\n\nresponse: {} {}\n{}", c.pos.line, c.pos.col, ex.request_line, ex.status, ex.reason, excerpt(&ex, shared));
-                return Err(Problem::failure("capture", format!("cannot capture `{}`: {e}", c.name)).at(c.pos.line).details(details));
+                let details = format!(
+                    "{e}\n{label} at {file}:{}:{}\n{}\n\nresponse: {} {}\n{}",
+                    c.pos.line,
+                    c.pos.col,
+                    ex.request_line,
+                    ex.status,
+                    ex.reason,
+                    excerpt(&ex, shared)
+                );
+                return Err(Problem::failure("capture", format!("cannot capture `{}`: {e}", c.name))
+                    .at(c.pos.line)
+                    .details(details));
             }
         }
     }
@@ -464,7 +545,14 @@ async fn http_attempt(step: &Step, index: usize, req: &Request, state: &mut Suit
 
 /// Runs a browser step, opening the check's session on first use. On failure, saves a
 /// screenshot, the page and its URL next to the check's other artifacts.
-async fn browser_step(step: &Step, bs: &crate::browser::BrowserStep, index: usize, state: &mut SuiteState, log: &mut String, shared: &Shared) -> Result<(), Problem> {
+async fn browser_step(
+    step: &Step,
+    bs: &crate::browser::BrowserStep,
+    index: usize,
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
     let suite = state.suite.clone();
     let file = suite.file.display().to_string();
     let label = step_label(step, index);
@@ -517,10 +605,19 @@ fn failure_problem(findings: &[Finding], ex: &Exchange, label: &str, file: &str,
     let mut details = String::new();
     let _ = writeln!(details, "{label}: {}", ex.request_line);
     for f in findings {
-        let _ = writeln!(details, "\n{file}:{}:{}  {}\n  expected: {}\n  actual:   {}", f.pos.line, f.pos.col, f.subject, cut(&f.expected, shared), cut(&f.actual, shared));
+        let _ = writeln!(
+            details,
+            "\n{file}:{}:{}  {}\n  expected: {}\n  actual:   {}",
+            f.pos.line,
+            f.pos.col,
+            f.subject,
+            cut(&f.expected, shared),
+            cut(&f.actual, shared)
+        );
     }
     let _ = write!(details, "\nresponse: {} {} ({} bytes)\n{}", ex.status, ex.reason, ex.body_len, excerpt(ex, shared));
-    let message = format!("{}: expected {}, got {}", first.subject, cut(&first.expected, shared), cut(&first.actual, shared));
+    let message =
+        format!("{}: expected {}, got {}", first.subject, cut(&first.expected, shared), cut(&first.actual, shared));
     let message = if findings.len() > 1 { format!("{message} (and {} more)", findings.len() - 1) } else { message };
     Problem { kind: ProblemKind::Failure, type_: "assertion".into(), message, details, line: Some(first.pos.line) }
 }

@@ -160,14 +160,9 @@ impl JsonTemplate {
         Ok(match self {
             JsonTemplate::Value(v) => v.clone(),
             JsonTemplate::Str(t) => t.render(caps)?,
-            JsonTemplate::Array(items) => {
-                Json::Array(items.iter().map(|i| i.render(caps)).collect::<Result<_, _>>()?)
-            }
+            JsonTemplate::Array(items) => Json::Array(items.iter().map(|i| i.render(caps)).collect::<Result<_, _>>()?),
             JsonTemplate::Object(entries) => Json::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.render(caps)?)))
-                    .collect::<Result<_, String>>()?,
+                entries.iter().map(|(k, v)| Ok((k.clone(), v.render(caps)?))).collect::<Result<_, String>>()?,
             ),
         })
     }
@@ -183,10 +178,21 @@ pub struct Assertion {
 #[derive(Debug)]
 pub enum AssertKind {
     Status(Vec<StatusPattern>),
-    Header { name: String, pred: Predicate },
+    Header {
+        name: String,
+        pred: Predicate,
+    },
     Body(Predicate),
-    Json { path: Arc<JsonPath>, source: String, pred: Predicate },
-    Html { selector: String, target: HtmlTarget, pred: Predicate },
+    Json {
+        path: Arc<JsonPath>,
+        source: String,
+        pred: Predicate,
+    },
+    Html {
+        selector: String,
+        target: HtmlTarget,
+        pred: Predicate,
+    },
     /// Response time in milliseconds.
     Time(Predicate),
     Sha256(Sha256Source),
@@ -260,8 +266,7 @@ pub enum JsonType {
 }
 
 impl JsonType {
-    pub const NAMES: &'static [&'static str] =
-        &["string", "number", "integer", "boolean", "array", "object", "null"];
+    pub const NAMES: &'static [&'static str] = &["string", "number", "integer", "boolean", "array", "object", "null"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -303,6 +308,9 @@ pub enum CaptureSource {
     Cookie(String),
     /// The first group of the regex if it has one, else the whole match, in the body text.
     Regex(regex::Regex),
-    Css { selector: String, attr: Option<String> },
+    Css {
+        selector: String,
+        attr: Option<String>,
+    },
     Status,
 }

@@ -76,11 +76,7 @@ pub fn parse(s: &str) -> Result<Vec<Piece>, SyntaxError> {
         lit.push_str(&rest[..i]);
         let after = &rest[i + 3..];
         let Some(end) = after.find("}}") else {
-            return Err(SyntaxError {
-                message: "`${{` is not closed by `}}`".into(),
-                offset: base + i,
-                len: 3,
-            });
+            return Err(SyntaxError { message: "`${{` is not closed by `}}`".into(), offset: base + i, len: 3 });
         };
         let inner = after[..end].trim();
         let len = 3 + end + 2;
@@ -134,10 +130,7 @@ pub enum Resolved {
 
 impl Template {
     /// Builds a template from parsed pieces and a resolver for each expression.
-    pub fn build(
-        pieces: Vec<Piece>,
-        mut resolve: impl FnMut(&RawExpr) -> Option<Resolved>,
-    ) -> Option<Template> {
+    pub fn build(pieces: Vec<Piece>, mut resolve: impl FnMut(&RawExpr) -> Option<Resolved>) -> Option<Template> {
         let mut parts = Vec::with_capacity(pieces.len());
         let mut ok = true;
         for piece in pieces {
@@ -190,9 +183,9 @@ impl Template {
 }
 
 fn lookup<'a>(captures: &'a HashMap<String, Json>, name: &str) -> Result<&'a Json, String> {
-    captures.get(name).ok_or_else(|| {
-        format!("`{name}` has no value: the step that captures it did not run or did not pass")
-    })
+    captures
+        .get(name)
+        .ok_or_else(|| format!("`{name}` has no value: the step that captures it did not run or did not pass"))
 }
 
 fn push_json(out: &mut String, v: &Json) {
@@ -220,10 +213,7 @@ mod tests {
     fn splits_text_and_expressions() {
         let pieces = parse("https://${{ env.HOST }}/x/${{id}}").expect("valid");
         assert_eq!(pieces.len(), 4);
-        assert_eq!(
-            pieces[1],
-            Piece::Expr(RawExpr { scope: Scope::Env, name: "HOST".into(), offset: 8, len: 15 })
-        );
+        assert_eq!(pieces[1], Piece::Expr(RawExpr { scope: Scope::Env, name: "HOST".into(), offset: 8, len: 15 }));
     }
 
     #[test]

@@ -80,12 +80,9 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Map(entries) => {
+                J::Object(entries.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -116,16 +113,28 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
     if text.trim().is_empty() {
         return Err(ParseError { message: "the file is empty".into(), pos: None });
     }
-    match serde_saphyr::from_str::<Node>(text) {
+    // YAML 1.2 booleans only: `NO` (a country), `on`, `off`, `y` and `n` stay strings.
+    let options = serde_saphyr::options! { strict_booleans: true };
+    match serde_saphyr::from_str_with_options::<Node>(text, options) {
         Ok(node) => Ok(node),
         Err(err) => {
-            let pos = err
-                .location()
-                .filter(|l| l.line() > 0)
-                .map(|l| Pos::new(l.line() as u32, l.column() as u32));
+            let pos = err.location().filter(|l| l.line() > 0).map(|l| Pos::new(l.line() as u32, l.column() as u32));
             // The error's Display may carry its own excerpt; keep only the first line.
             let full = err.to_string();
-            let message = full.lines().next().unwrap_or("invalid YAML").trim().to_string();
+            let first = full.lines().next().unwrap_or("invalid YAML").trim();
+            let message = if first.to_ascii_lowercase().contains("duplicate") {
+                // Say it in the suite's terms, not the parser's options.
+                let key = first
+                    .split_once("duplicate mapping key:")
+                    .and_then(|(_, rest)| rest.split(',').next())
+                    .map(str::trim);
+                match key.filter(|k| !k.is_empty()) {
+                    Some(key) => format!("the key `{key}` is given twice in the same mapping"),
+                    None => "a key is given twice in the same mapping".to_string(),
+                }
+            } else {
+                first.to_string()
+            };
             Err(ParseError { message, pos })
         }
     }
@@ -135,10 +144,7 @@ impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Value>::deserialize(d)?;
         let loc = spanned.referenced;
-        Ok(Node {
-            value: spanned.value,
-            pos: Pos::new(loc.line() as u32, loc.column() as u32),
-        })
+        Ok(Node { value: spanned.value, pos: Pos::new(loc.line() as u32, loc.column() as u32) })
     }
 }
 
@@ -234,6 +240,24 @@ mod tests {
         assert_eq!(e[2].1.value, Value::Bool(true));
         assert_eq!(e[3].1.value, Value::Null);
         assert_eq!(e[4].1.value, Value::Float(1.5));
+    }
+
+    #[test]
+    fn only_true_and_false_are_booleans() {
+        let node = parse("country: NO\nswitch: on\nn: 3\nok: true").expect("valid");
+        let Value::Map(e) = node.value else { panic!() };
+        assert_eq!(e[0].1.value, Value::Str("NO".into()));
+        assert_eq!(e[1].1.value, Value::Str("on".into()));
+        assert_eq!(e[2].0.value, Value::Str("n".into()));
+        assert_eq!(e[3].1.value, Value::Bool(true));
+    }
+
+    #[test]
+    fn duplicate_keys_are_named_in_the_suite_s_terms() {
+        let e = parse("name: a\nname: b\n").unwrap_err();
+        assert_eq!(e.message, "the key `name` is given twice in the same mapping");
+        assert!(!e.message.contains("Policy"), "{}", e.message);
+        assert_eq!(e.pos.map(|p| p.line), Some(2));
     }
 
     #[test]

@@ -7,8 +7,21 @@ use crate::yaml::{Node, Value};
 
 /// The keys that make a step a browser step; each step has exactly one.
 pub(super) const ACTIONS: &[&str] = &[
-    "goto", "click", "fill", "select", "check", "uncheck", "press", "upload", "hover", "wait_for",
-    "see", "capture", "screenshot", "eval", "no_console_errors",
+    "goto",
+    "click",
+    "fill",
+    "select",
+    "check",
+    "uncheck",
+    "press",
+    "upload",
+    "hover",
+    "wait_for",
+    "see",
+    "capture",
+    "screenshot",
+    "eval",
+    "no_console_errors",
 ];
 const OPTIONS_KEYS: &[&str] = &["timeout", "args", "browser", "window"];
 
@@ -72,11 +85,19 @@ impl Compiler<'_> {
         let action_name = match actions.as_slice() {
             [one] => *one,
             [] => {
-                self.err_help(node.pos, "this browser step has no action", format!("use one of: {}", ACTIONS.join(", ")));
+                self.err_help(
+                    node.pos,
+                    "this browser step has no action",
+                    format!("use one of: {}", ACTIONS.join(", ")),
+                );
                 return None;
             }
             many => {
-                self.err_help(node.pos, format!("a browser step does one thing, but this one has {}", many.join(" and ")), "split it into one step per action");
+                self.err_help(
+                    node.pos,
+                    format!("a browser step does one thing, but this one has {}", many.join(" and ")),
+                    "split it into one step per action",
+                );
                 return None;
             }
         };
@@ -84,7 +105,14 @@ impl Compiler<'_> {
         let timeout = f.get("timeout").and_then(|n| self.duration(n, "`timeout`"));
         let n = f.get(action_name)?;
         let action = self.browser_action(action_name, n, &f)?;
-        Some(Step { name, pos: node.pos, action: Action::Browser(BrowserStep { action, timeout }), expect: Vec::new(), captures: Vec::new(), retry: None })
+        Some(Step {
+            name,
+            pos: node.pos,
+            action: Action::Browser(BrowserStep { action, timeout }),
+            expect: Vec::new(),
+            captures: Vec::new(),
+            retry: None,
+        })
     }
 
     fn target(&mut self, node: &Node) -> Option<Target> {
@@ -157,7 +185,11 @@ impl Compiler<'_> {
             "upload" => {
                 let f = self.fields(n, "`upload`", &[])?;
                 let [(sel, k, v)] = f.entries.as_slice() else {
-                    self.err_help(n.pos, "`upload` names one file input", "e.g. `upload: { \"#file\": fixtures/smoke.png }` or a list of files");
+                    self.err_help(
+                        n.pos,
+                        "`upload` names one file input",
+                        "e.g. `upload: { \"#file\": fixtures/smoke.png }` or a list of files",
+                    );
                     return None;
                 };
                 let target = self.target_str(sel, k)?;
@@ -188,7 +220,10 @@ impl Compiler<'_> {
             }
             "screenshot" => {
                 let s = n.scalar_text().unwrap_or_default();
-                let clean: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+                let clean: String = s
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+                    .collect();
                 if clean.is_empty() {
                     self.err(n.pos, "`screenshot` takes a name for the file");
                     return None;
@@ -196,7 +231,9 @@ impl Compiler<'_> {
                 BrowserAction::Screenshot(clean)
             }
             "eval" => match &n.value {
-                Value::Str(_) => BrowserAction::Eval { script: self.template(n, "`eval`")?, expect: None, capture: None },
+                Value::Str(_) => {
+                    BrowserAction::Eval { script: self.template(n, "`eval`")?, expect: None, capture: None }
+                }
                 _ => {
                     let f = self.fields(n, "`eval`", &["js", "expect", "capture"])?;
                     let js = f.get("js").or_else(|| {
@@ -304,7 +341,11 @@ impl Compiler<'_> {
                 {
                     for (name, _, av) in af.entries {
                         if let Some(pred) = self.predicate(av, false) {
-                            out.push(BrowserAssert { pos: av.pos, subject: Subject::Attr(t.clone(), name.to_string()), pred });
+                            out.push(BrowserAssert {
+                                pos: av.pos,
+                                subject: Subject::Attr(t.clone(), name.to_string()),
+                                pred,
+                            });
                         }
                     }
                 }
@@ -364,7 +405,10 @@ impl Compiler<'_> {
             let (subject, pred) = match state.as_str() {
                 "visible" => (Subject::Visible(t), is(true)),
                 "hidden" => (Subject::Visible(t), is(false)),
-                "gone" => (Subject::Count(t), Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(0.into()))] }),
+                "gone" => (
+                    Subject::Count(t),
+                    Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(0.into()))] },
+                ),
                 "present" => (Subject::Count(t), Predicate { ops: vec![Op::Gte(1.0)] }),
                 _ => {
                     self.err(f.get("state").map_or(n.pos, |s| s.pos), "`state` is visible, hidden, gone or present");

@@ -118,7 +118,8 @@ fn body(message: &str, details: &str, r: &Redactor) -> String {
 
 /// One line, at most 1,000 characters, redacted and clean.
 fn message(m: &str, r: &Redactor) -> String {
-    let one_line = clean(m, r).split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    let one_line =
+        clean(m, r).split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= MAX_MESSAGE {
         one_line
     } else {

@@ -36,7 +36,15 @@ impl Terminal {
             pb.enable_steady_tick(std::time::Duration::from_millis(120));
             pb
         });
-        Terminal { color, fail_on_flaky: false, verbose, redactor, progress, problems: Vec::new(), files: Default::default() }
+        Terminal {
+            color,
+            fail_on_flaky: false,
+            verbose,
+            redactor,
+            progress,
+            problems: Vec::new(),
+            files: Default::default(),
+        }
     }
 
     /// Flaky passes fail the run (`--fail-on-flaky`): the verdict says so.
@@ -58,7 +66,12 @@ impl Terminal {
     fn line(&self, text: &str) {
         // Control characters can only come from the target (messages quote what it sent);
         // ESC stays for our own colours (the target's escape codes are stripped by `printable`).
-        let text: String = self.redactor.redact(text).chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}')).collect();
+        let text: String = self
+            .redactor
+            .redact(text)
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}'))
+            .collect();
         match &self.progress {
             Some(pb) => pb.println(text),
             None => {
@@ -101,7 +114,8 @@ impl Terminal {
         for (suite, file, c) in problems {
             let Some(p) = &c.problem else {
                 // A flaky pass: show the attempts that failed.
-                let head = format!("\n{} {suite} › {}  {}", self.paint(YELLOW, "FLAKY"), c.name, self.location(file, c.line));
+                let head =
+                    format!("\n{} {suite} › {}  {}", self.paint(YELLOW, "FLAKY"), c.name, self.location(file, c.line));
                 self.line(&head);
                 for (i, e) in c.earlier_attempts.iter().enumerate() {
                     self.line(&format!("  attempt {}: {}", i + 1, e.message));
@@ -117,7 +131,8 @@ impl Terminal {
             self.line(&format!("  {}", p.message));
             if !p.details.is_empty() && c.status != Status::Skipped {
                 let details = p.details.strip_prefix(&p.message).unwrap_or(&p.details).trim_matches('\n');
-                let shown = if self.verbose { details.to_string() } else { crate::report::junit::head_and_tail(details, 4000) };
+                let shown =
+                    if self.verbose { details.to_string() } else { crate::report::junit::head_and_tail(details, 4000) };
                 for l in shown.lines() {
                     self.line(&format!("  {}", self.paint(DIM, "│").to_string() + " " + &printable(l)));
                 }
@@ -148,7 +163,13 @@ impl Terminal {
             self.paint(GREEN, "OK")
         };
         let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
-        let mut line = format!("\n{verdict}: {} in {}: {} ({})", plural(t.tests, "check"), plural(run.suites.len(), "suite"), parts.join(", "), crate::duration::human(run.duration));
+        let mut line = format!(
+            "\n{verdict}: {} in {}: {} ({})",
+            plural(t.tests, "check"),
+            plural(run.suites.len(), "suite"),
+            parts.join(", "),
+            crate::duration::human(run.duration)
+        );
         if let Some(why) = run.interrupted {
             line.push_str(match why {
                 crate::outcome::Interruption::Signal => " — interrupted by a signal",
@@ -193,7 +214,9 @@ impl Reporter for Terminal {
                 }
                 self.line(&self.case_line(suite, case));
                 let interesting = case.status != Status::Passed
-                    && !(case.status == Status::Skipped && case.kind == CaseKind::Check && self.problems.iter().any(|(s, _, c)| s == suite && c.kind == CaseKind::Setup));
+                    && !(case.status == Status::Skipped
+                        && case.kind == CaseKind::Check
+                        && self.problems.iter().any(|(s, _, c)| s == suite && c.kind == CaseKind::Setup));
                 if interesting {
                     let file = self.files.get(suite).cloned().unwrap_or_default();
                     self.problems.push((suite.clone(), file, (**case).clone()));
@@ -202,8 +225,12 @@ impl Reporter for Terminal {
             Event::Warning(w) => self.line(&format!("{} {w}", self.paint(YELLOW, "warning:"))),
             Event::Interrupting(why) => {
                 let text = match why {
-                    crate::outcome::Interruption::Signal => "interrupted: stopping checks, running teardowns, writing reports (press Ctrl-C again to skip teardowns)",
-                    crate::outcome::Interruption::Deadline => "the --timeout deadline passed: stopping checks, running teardowns, writing reports",
+                    crate::outcome::Interruption::Signal => {
+                        "interrupted: stopping checks, running teardowns, writing reports (press Ctrl-C again to skip teardowns)"
+                    }
+                    crate::outcome::Interruption::Deadline => {
+                        "the --timeout deadline passed: stopping checks, running teardowns, writing reports"
+                    }
                 };
                 self.line(&self.paint(YELLOW, text));
             }

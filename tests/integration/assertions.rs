@@ -73,12 +73,7 @@ fn every_assertion_kind_holds_on_a_healthy_target() {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(br#"{"status":"ok"}"#))
     };
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .arg("--var")
-        .arg(format!("health_sha={health_sha}"))
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).arg("--var").arg(format!("health_sha={health_sha}")).run();
     done.assert_exit(0);
     assert_eq!(done.summary().passed, 8);
 }
@@ -90,34 +85,10 @@ fn each_assertion_kind_fails_at_its_own_line() {
     let fx = app();
     // (check name, request, expect block, the token the failure points at, a text the actual value shows)
     let cases: &[(&str, &str, &str, &str, &str)] = &[
-        (
-            "status exact",
-            "/status/418",
-            "{ status: 200 }",
-            "200",
-            "418",
-        ),
-        (
-            "status class",
-            "/status/500",
-            "{ status: 4xx }",
-            "4xx",
-            "500",
-        ),
-        (
-            "header equals",
-            "/headers",
-            "{ header: { x-app-version: 9.9.9 } }",
-            "9.9.9",
-            "1.4.2",
-        ),
-        (
-            "header exists",
-            "/health",
-            "{ header: { x-app-version: { exists: true } } }",
-            "{ exists: true }",
-            "nothing",
-        ),
+        ("status exact", "/status/418", "{ status: 200 }", "200", "418"),
+        ("status class", "/status/500", "{ status: 4xx }", "4xx", "500"),
+        ("header equals", "/headers", "{ header: { x-app-version: 9.9.9 } }", "9.9.9", "1.4.2"),
+        ("header exists", "/health", "{ header: { x-app-version: { exists: true } } }", "{ exists: true }", "nothing"),
         (
             "header absent",
             "/headers",
@@ -125,83 +96,17 @@ fn each_assertion_kind_fails_at_its_own_line() {
             "{ absent: true }",
             "no-store",
         ),
-        (
-            "body contains",
-            "/health",
-            "{ body: { contains: degraded } }",
-            "{ contains: degraded }",
-            "ok",
-        ),
-        (
-            "body not contains",
-            "/health",
-            "{ body: { not_contains: ok } }",
-            "{ not_contains: ok }",
-            "ok",
-        ),
-        (
-            "body matches",
-            "/health",
-            "{ body: { matches: '^down' } }",
-            "{ matches: '^down' }",
-            "status",
-        ),
-        (
-            "json equals",
-            "/api/products",
-            "{ json: { $.total: 4 } }",
-            "$.total",
-            "3",
-        ),
-        (
-            "json type",
-            "/api/products",
-            "{ json: { $.total: { type: string } } }",
-            "$.total",
-            "integer",
-        ),
-        (
-            "json length",
-            "/api/products",
-            "{ json: { $.items: { length: 2 } } }",
-            "$.items",
-            "length 3",
-        ),
-        (
-            "json lt",
-            "/api/products",
-            "{ json: { \"$.items[2].price\": { lt: 100 } } }",
-            "\"$.items",
-            "999.99",
-        ),
-        (
-            "json contains",
-            "/api/products",
-            "{ json: { \"$.items[1].tags\": { contains: tools } } }",
-            "\"$.items",
-            "[]",
-        ),
-        (
-            "json missing",
-            "/api/products",
-            "{ json: { \"$.items[9].sku\": A1 } }",
-            "\"$.items",
-            "nothing",
-        ),
-        (
-            "html text",
-            "/products",
-            "{ html: { li.product: Bucket } }",
-            "Bucket",
-            "Anvil",
-        ),
-        (
-            "html count",
-            "/products",
-            "{ html: { li.product: { count: 4 } } }",
-            "4",
-            "3",
-        ),
+        ("body contains", "/health", "{ body: { contains: degraded } }", "{ contains: degraded }", "ok"),
+        ("body not contains", "/health", "{ body: { not_contains: ok } }", "{ not_contains: ok }", "ok"),
+        ("body matches", "/health", "{ body: { matches: '^down' } }", "{ matches: '^down' }", "status"),
+        ("json equals", "/api/products", "{ json: { $.total: 4 } }", "$.total", "3"),
+        ("json type", "/api/products", "{ json: { $.total: { type: string } } }", "$.total", "integer"),
+        ("json length", "/api/products", "{ json: { $.items: { length: 2 } } }", "$.items", "length 3"),
+        ("json lt", "/api/products", "{ json: { \"$.items[2].price\": { lt: 100 } } }", "\"$.items", "999.99"),
+        ("json contains", "/api/products", "{ json: { \"$.items[1].tags\": { contains: tools } } }", "\"$.items", "[]"),
+        ("json missing", "/api/products", "{ json: { \"$.items[9].sku\": A1 } }", "\"$.items", "nothing"),
+        ("html text", "/products", "{ html: { li.product: Bucket } }", "Bucket", "Anvil"),
+        ("html count", "/products", "{ html: { li.product: { count: 4 } } }", "4", "3"),
         (
             "html attr",
             "/products",
@@ -209,13 +114,7 @@ fn each_assertion_kind_fails_at_its_own_line() {
             "2.0.0",
             "1.4.2",
         ),
-        (
-            "json on html",
-            "/products",
-            "{ json: { $.total: 3 } }",
-            "$.total",
-            "not JSON",
-        ),
+        ("json on html", "/products", "{ json: { $.total: 3 } }", "$.total", "not JSON"),
         ("time", "/slow?ms=300", "{ time: 100ms }", "100ms", "ms"),
         (
             "sha256",
@@ -234,9 +133,7 @@ fn each_assertion_kind_fails_at_its_own_line() {
     ];
     let mut yaml = String::from("name: wrong\nbase_url: ${{ env.BASE_URL }}\nchecks:\n");
     for (name, path, expect, _, _) in cases {
-        yaml.push_str(&format!(
-            "  - name: {name}\n    request: GET {path}\n    expect: {expect}\n"
-        ));
+        yaml.push_str(&format!("  - name: {name}\n    request: GET {path}\n    expect: {expect}\n"));
     }
     let suite = Suite::new("wrong").raw(&yaml);
     let done = Run::new().suite(&suite).target(&fx).run();
@@ -245,48 +142,18 @@ fn each_assertion_kind_fails_at_its_own_line() {
     for (name, _, expect, token, actual) in cases {
         let case = done.case(name);
         let failure = case.expect("failure", "assertion");
-        let check_line = suite
-            .text
-            .lines()
-            .position(|l| l == format!("  - name: {name}"))
-            .expect("the check") as u32
-            + 1;
+        let check_line =
+            suite.text.lines().position(|l| l == format!("  - name: {name}")).expect("the check") as u32 + 1;
         assert_eq!(case.line(), check_line, "testcase@line of `{name}`");
         // The assertion sits on the `expect:` line, two lines below the name.
-        let expect_line = suite
-            .text
-            .lines()
-            .nth(check_line as usize + 1)
-            .expect("the expect line");
+        let expect_line = suite.text.lines().nth(check_line as usize + 1).expect("the expect line");
         let at = expect_line.find(expect).expect("the expect block")
-            + expect
-                .find(token)
-                .unwrap_or_else(|| panic!("test bug: `{token}` in `{expect}`"));
-        let place = format!(
-            "wrong.yaml:{}:{}",
-            check_line + 2,
-            expect_line[..at].chars().count() + 1
-        );
-        assert!(
-            failure.text.contains(&place),
-            "`{name}` does not point at {place}:\n{}",
-            failure.text
-        );
-        assert!(
-            failure.text.contains("expected:") && failure.text.contains("actual:"),
-            "{}",
-            failure.text
-        );
-        let actual_line = failure
-            .text
-            .lines()
-            .find(|l| l.trim_start().starts_with("actual:"))
-            .unwrap_or("");
-        assert!(
-            actual_line.contains(actual),
-            "`{name}`: the actual value `{actual}` is not shown:\n{}",
-            failure.text
-        );
+            + expect.find(token).unwrap_or_else(|| panic!("test bug: `{token}` in `{expect}`"));
+        let place = format!("wrong.yaml:{}:{}", check_line + 2, expect_line[..at].chars().count() + 1);
+        assert!(failure.text.contains(&place), "`{name}` does not point at {place}:\n{}", failure.text);
+        assert!(failure.text.contains("expected:") && failure.text.contains("actual:"), "{}", failure.text);
+        let actual_line = failure.text.lines().find(|l| l.trim_start().starts_with("actual:")).unwrap_or("");
+        assert!(actual_line.contains(actual), "`{name}`: the actual value `{actual}` is not shown:\n{}", failure.text);
     }
 }
 
@@ -315,16 +182,11 @@ fn a_failing_step_stops_its_check() {
     done.assert_exit(1);
     let failure = done.case("three steps").expect("failure", "assertion");
     assert!(failure.text.contains("step 2 (second)"), "{}", failure.text);
-    assert_eq!(
-        fx.hits("/echo/never"),
-        0,
-        "a step after the failing one ran"
-    );
+    assert_eq!(fx.hits("/echo/never"), 0, "a step after the failing one ran");
 }
 
 /// `NO` is Norway and `on` is a word: the YAML 1.2 core schema has only `true` and `false`.
 #[test]
-#[ignore = "bug: src/yaml.rs parses with serde-saphyr's YAML 1.1 booleans (y/n/yes/no/on/off), so `$.query.country: NO` compares with `false` and `n:` is not a key; `Options { strict_booleans: true }` fixes it"]
 fn yes_no_on_and_off_are_plain_words() {
     let fx = app();
     let suite = Suite::new("norway").yaml(

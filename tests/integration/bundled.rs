@@ -10,25 +10,14 @@ fn http_example_suites() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(repo().join("suites")).expect("suites/") {
         let path = entry.expect("entry").path();
-        if !matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
+        if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             continue;
         }
-        let suite: Value = serde_saphyr::from_str(&std::fs::read_to_string(&path).expect("read"))
-            .expect("example suites are YAML");
-        let browser = suite["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .any(|c| c.get("browser").is_some());
+        let suite: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&path).expect("read")).expect("example suites are YAML");
+        let browser = suite["checks"].as_array().expect("checks").iter().any(|c| c.get("browser").is_some());
         if !browser {
-            out.push(
-                path.strip_prefix(repo())
-                    .expect("in the repo")
-                    .to_path_buf(),
-            );
+            out.push(path.strip_prefix(repo()).expect("in the repo").to_path_buf());
         }
     }
     out.sort();
@@ -37,8 +26,7 @@ fn http_example_suites() -> Vec<PathBuf> {
 
 fn check_names(file: &PathBuf) -> Vec<String> {
     let suite: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(repo().join(file)).expect("read"))
-            .expect("YAML");
+        serde_saphyr::from_str(&std::fs::read_to_string(repo().join(file)).expect("read")).expect("YAML");
     suite["checks"]
         .as_array()
         .expect("checks")
@@ -52,15 +40,11 @@ fn example_suites_pass_against_the_fixture_app() {
     let fx = app();
     let suites = http_example_suites();
     assert!(
-        suites.iter().any(|s| s.ends_with("health.yaml"))
-            && suites.iter().any(|s| s.ends_with("storefront.yaml")),
+        suites.iter().any(|s| s.ends_with("health.yaml")) && suites.iter().any(|s| s.ends_with("storefront.yaml")),
         "{suites:?}"
     );
-    let mut run = Run::new()
-        .cwd(repo())
-        .target(&fx)
-        .env("GIT_SHA", "c0ffee1")
-        .secret("SMOKE_PASSWORD", "hunter2-smoke");
+    let mut run =
+        Run::new().cwd(repo()).target(&fx).env("GIT_SHA", "c0ffee1").secret("SMOKE_PASSWORD", "hunter2-smoke");
     for s in &suites {
         run = run.path(s);
     }
@@ -71,17 +55,10 @@ fn example_suites_pass_against_the_fixture_app() {
     let mut wanted = expected.clone();
     reported.sort();
     wanted.sort();
-    assert_eq!(
-        reported, wanted,
-        "every check of the example suites is a testcase, and nothing else"
-    );
+    assert_eq!(reported, wanted, "every check of the example suites is a testcase, and nothing else");
     for name in &expected {
         done.case(name).assert_passed();
-        assert!(
-            done.terminal_line(name).contains("PASS"),
-            "{}",
-            done.terminal_line(name)
-        );
+        assert!(done.terminal_line(name).contains("PASS"), "{}", done.terminal_line(name));
     }
     let t = done.summary();
     assert_eq!(
@@ -91,11 +68,7 @@ fn example_suites_pass_against_the_fixture_app() {
     done.assert_stdout_has("OK:");
     // The setup waited for the rollout, and the upload check cleaned up after itself.
     assert!(fx.hits("/rollout/version") >= 1);
-    assert_eq!(
-        fx.file_count(),
-        0,
-        "the upload was not deleted by its teardown"
-    );
+    assert_eq!(fx.file_count(), 0, "the upload was not deleted by its teardown");
     done.assert_no_session_tokens();
     let suite = done
         .junit()
@@ -132,68 +105,29 @@ fn broken_and_down_suites_fail_each_for_its_own_reason() {
 
     // (check, outcome, type, the assertion's line in the file and the token it points at)
     let expectations = [
-        (
-            "wrong status",
-            "failure",
-            "assertion",
-            Some(("expect: { status: 200 }", "200")),
-        ),
-        (
-            "wrong json",
-            "failure",
-            "assertion",
-            Some(("$.commit: \"deadbeef\"", "$.commit")),
-        ),
-        (
-            "role on the page differs from the API",
-            "failure",
-            "assertion",
-            Some(("html: { .role:", "\"${{ role }}\"")),
-        ),
+        ("wrong status", "failure", "assertion", Some(("expect: { status: 200 }", "200"))),
+        ("wrong json", "failure", "assertion", Some(("$.commit: \"deadbeef\"", "$.commit"))),
+        ("role on the page differs from the API", "failure", "assertion", Some(("html: { .role:", "\"${{ role }}\""))),
         ("too slow", "error", "timeout", None),
-        (
-            "secret in a failing URL",
-            "failure",
-            "assertion",
-            Some(("expect: { status: 201", "201")),
-        ),
+        ("secret in a failing URL", "failure", "assertion", Some(("expect: { status: 201", "201"))),
     ];
     for (name, element, type_, at) in expectations {
         let case = done.case(name);
         let outcome = case.expect(element, type_);
-        assert_eq!(
-            case.line(),
-            broken.line_of(&format!("- name: {name}")),
-            "testcase@line of `{name}`"
-        );
+        assert_eq!(case.line(), broken.line_of(&format!("- name: {name}")), "testcase@line of `{name}`");
         assert_eq!(case.attr("file"), Some("tests/suites/broken.yaml"));
         if let Some((needle, token)) = at {
             let place = broken.at(needle, token);
-            assert!(
-                outcome.text.contains(&place),
-                "`{name}` does not point at {place}:\n{}",
-                outcome.text
-            );
+            assert!(outcome.text.contains(&place), "`{name}` does not point at {place}:\n{}", outcome.text);
         }
-        assert!(done.terminal_line(name).contains(if element == "failure" {
-            "FAIL"
-        } else {
-            "ERROR"
-        }));
+        assert!(done.terminal_line(name).contains(if element == "failure" { "FAIL" } else { "ERROR" }));
     }
     let refused = done.case("nothing is listening");
     let error = refused.expect("error", "connection");
-    assert!(
-        error.attr("message").unwrap_or("").contains("127.0.0.1:9"),
-        "{:?}",
-        error.attrs
-    );
+    assert!(error.attr("message").unwrap_or("").contains("127.0.0.1:9"), "{:?}", error.attrs);
     assert_eq!(refused.line(), down.line_of("- name: nothing is listening"));
     // The terminal lists every problem with its place.
-    done.assert_stdout_has(&format!(
-        "tests/suites/broken.yaml:{}",
-        broken.line_of("expect: { status: 200 }")
-    ));
+    done.assert_stdout_has(&format!("tests/suites/broken.yaml:{}", broken.line_of("expect: { status: 200 }")));
     done.assert_stdout_has("ERROR (connection)");
     done.assert_stdout_has("ERROR (timeout)");
     done.assert_no_session_tokens();

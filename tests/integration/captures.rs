@@ -88,30 +88,13 @@ fn a_capture_that_finds_nothing_fails_at_the_capture() {
     done.assert_exit(1);
     let case = done.case("capture a missing field");
     let outcome = case.outcome().expect("the capture failed");
-    assert!(
-        outcome.attr("message").unwrap_or("").contains("build"),
-        "{:?}",
-        outcome.attrs
-    );
-    assert!(
-        outcome
-            .text
-            .contains(&suite.at("capture: { build:", "build")),
-        "{}",
-        outcome.text
-    );
+    assert!(outcome.attr("message").unwrap_or("").contains("build"), "{:?}", outcome.attrs);
+    assert!(outcome.text.contains(&suite.at("capture: { build:", "build")), "{}", outcome.text);
     assert_eq!(fx.hits("/echo/"), 0);
     let later = done.case("a later user of the capture cannot run");
+    assert!(later.outcome().is_some(), "a check used a capture that never got a value, and passed");
     assert!(
-        later.outcome().is_some(),
-        "a check used a capture that never got a value, and passed"
-    );
-    assert!(
-        later
-            .outcome()
-            .and_then(|o| o.attr("message"))
-            .unwrap_or("")
-            .contains("build"),
+        later.outcome().and_then(|o| o.attr("message")).unwrap_or("").contains("build"),
         "{:?}",
         later.outcome().map(|o| &o.attrs)
     );
@@ -120,9 +103,7 @@ fn a_capture_that_finds_nothing_fails_at_the_capture() {
 #[test]
 fn an_upload_comes_back_intact_and_its_teardown_deletes_it() {
     let fx = app();
-    let data: Vec<u8> = (0..50_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-        .collect();
+    let data: Vec<u8> = (0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let suite = Suite::new("upload").yaml(
         r#"
         name: upload
@@ -182,24 +163,12 @@ fn an_upload_comes_back_intact_and_its_teardown_deletes_it() {
         .run();
     done.assert_exit(1);
     done.case("upload and read back").assert_passed();
-    let failure = done
-        .case("a different file does not match")
-        .expect("failure", "assertion");
-    assert!(
-        failure
-            .text
-            .contains(&suite.at("sha256: { file: files/other.bin }", "{ file")),
-        "{}",
-        failure.text
-    );
+    let failure = done.case("a different file does not match").expect("failure", "assertion");
+    assert!(failure.text.contains(&suite.at("sha256: { file: files/other.bin }", "{ file")), "{}", failure.text);
     let digest = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&data))
     };
-    assert!(
-        failure.text.contains(&digest),
-        "the actual digest is not shown:\n{}",
-        failure.text
-    );
+    assert!(failure.text.contains(&digest), "the actual digest is not shown:\n{}", failure.text);
     assert_eq!(fx.file_count(), 0, "an uploaded file was left behind");
 }

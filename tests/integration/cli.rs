@@ -36,28 +36,15 @@ fn tagged_suites() -> (Suite, Suite) {
 fn filter_runs_only_the_checks_it_names() {
     let fx = app();
     let (api, web) = tagged_suites();
-    let done = Run::new()
-        .suite(&api)
-        .suite(&web)
-        .target(&fx)
-        .args(["--filter", "product"])
-        .run();
+    let done = Run::new().suite(&api).suite(&web).target(&fx).args(["--filter", "product"]).run();
     done.assert_exit(0);
     let mut names = done.case_names();
     names.sort();
     assert_eq!(names, ["product page", "products"]);
     assert_eq!(fx.hits("/echo/api-health") + fx.hits("/echo/web-home"), 0);
-    assert_eq!(
-        fx.hits("/echo/api-products") + fx.hits("/echo/web-products"),
-        2
-    );
+    assert_eq!(fx.hits("/echo/api-products") + fx.hits("/echo/web-products"), 2);
     // "suite › check" selects within one suite.
-    let done = Run::new()
-        .suite(&api)
-        .suite(&web)
-        .target(&fx)
-        .args(["--filter", "web › product"])
-        .run();
+    let done = Run::new().suite(&api).suite(&web).target(&fx).args(["--filter", "web › product"]).run();
     assert_eq!(done.case_names(), ["product page"]);
 }
 
@@ -65,38 +52,18 @@ fn filter_runs_only_the_checks_it_names() {
 fn tag_runs_checks_tagged_on_the_check_or_its_suite() {
     let fx = app();
     let (api, web) = tagged_suites();
-    let done = Run::new()
-        .suite(&api)
-        .suite(&web)
-        .target(&fx)
-        .args(["--tag", "fast"])
-        .run();
+    let done = Run::new().suite(&api).suite(&web).target(&fx).args(["--tag", "fast"]).run();
     done.assert_exit(0);
     let mut names = done.case_names();
     names.sort();
     assert_eq!(names, ["health", "home page"]);
-    let done = Run::new()
-        .suite(&api)
-        .suite(&web)
-        .target(&fx)
-        .args(["--tag", "backend"])
-        .run();
+    let done = Run::new().suite(&api).suite(&web).target(&fx).args(["--tag", "backend"]).run();
     let mut names = done.case_names();
     names.sort();
     assert_eq!(names, ["health", "products"]);
-    let done = Run::new()
-        .suite(&api)
-        .suite(&web)
-        .target(&fx)
-        .args(["--tag", "backend", "--filter", "health"])
-        .run();
+    let done = Run::new().suite(&api).suite(&web).target(&fx).args(["--tag", "backend", "--filter", "health"]).run();
     assert_eq!(done.case_names(), ["health"]);
-    let none = Run::new()
-        .suite(&api)
-        .suite(&web)
-        .target(&fx)
-        .args(["--tag", "nothing-has-this"])
-        .run();
+    let none = Run::new().suite(&api).suite(&web).target(&fx).args(["--tag", "nothing-has-this"]).run();
     none.assert_exit(2);
     none.assert_stderr_has("no check matches");
 }
@@ -104,37 +71,17 @@ fn tag_runs_checks_tagged_on_the_check_or_its_suite() {
 #[test]
 fn list_shows_suites_and_checks_with_their_lines() {
     let (api, web) = tagged_suites();
-    let done = Run::list()
-        .suite(&api)
-        .suite(&web)
-        .env("BASE_URL", "http://127.0.0.1:9")
-        .run();
+    let done = Run::list().suite(&api).suite(&web).env("BASE_URL", "http://127.0.0.1:9").run();
     done.assert_exit(0);
-    for (suite, check) in [
-        (&api, "health"),
-        (&api, "products"),
-        (&web, "home page"),
-        (&web, "product page"),
-    ] {
-        let line = format!(
-            "{}:{}  {check}",
-            suite.file,
-            suite.line_of(&format!("- name: {check}"))
-        );
+    for (suite, check) in [(&api, "health"), (&api, "products"), (&web, "home page"), (&web, "product page")] {
+        let line = format!("{}:{}  {check}", suite.file, suite.line_of(&format!("- name: {check}")));
         done.assert_stdout_has(&line);
     }
     done.assert_stdout_has("api (api.yaml)");
-    let fast = Run::list()
-        .suite(&api)
-        .suite(&web)
-        .env("BASE_URL", "http://127.0.0.1:9")
-        .args(["--tag", "pages"])
-        .run();
+    let fast = Run::list().suite(&api).suite(&web).env("BASE_URL", "http://127.0.0.1:9").args(["--tag", "pages"]).run();
     fast.assert_exit(0);
     assert!(
-        fast.stdout.contains("home page")
-            && !fast.stdout.contains("health")
-            && !fast.stdout.contains("api (api.yaml)"),
+        fast.stdout.contains("home page") && !fast.stdout.contains("health") && !fast.stdout.contains("api (api.yaml)"),
         "{}",
         fast.stdout
     );
@@ -144,8 +91,8 @@ fn list_shows_suites_and_checks_with_their_lines() {
 fn schema_prints_valid_json() {
     let done = Run::schema().run();
     done.assert_exit(0);
-    let schema: serde_json::Value = serde_json::from_str(&done.stdout)
-        .unwrap_or_else(|e| panic!("not JSON: {e}\n{}", done.stdout));
+    let schema: serde_json::Value =
+        serde_json::from_str(&done.stdout).unwrap_or_else(|e| panic!("not JSON: {e}\n{}", done.stdout));
     assert!(schema.is_object());
 }
 
@@ -154,29 +101,12 @@ fn schema_describes_the_suite_format() {
     let done = Run::schema().run();
     let schema: serde_json::Value = serde_json::from_str(&done.stdout).expect("JSON");
     let props = &schema["properties"];
-    for key in [
-        "name", "base_url", "secrets", "vars", "defaults", "tls", "setup", "checks", "teardown",
-    ] {
-        assert!(
-            props.get(key).is_some(),
-            "the schema does not describe `{key}`:\n{}",
-            done.stdout
-        );
+    for key in ["name", "base_url", "secrets", "vars", "defaults", "tls", "setup", "checks", "teardown"] {
+        assert!(props.get(key).is_some(), "the schema does not describe `{key}`:\n{}", done.stdout);
     }
     let text = done.stdout.as_str();
-    for key in [
-        "request",
-        "expect",
-        "capture",
-        "retries",
-        "multipart",
-        "days_left",
-        "sha256",
-    ] {
-        assert!(
-            text.contains(&format!("\"{key}\"")),
-            "the schema does not mention `{key}`"
-        );
+    for key in ["request", "expect", "capture", "retries", "multipart", "days_left", "sha256"] {
+        assert!(text.contains(&format!("\"{key}\"")), "the schema does not mention `{key}`");
     }
 }
 
@@ -203,35 +133,17 @@ fn jobs_1_runs_one_suite_after_another() {
             request: GET /health
         "#,
     );
-    let done = Run::new()
-        .suite(&slow)
-        .suite(&quick)
-        .target(&fx)
-        .args(["--jobs", "1"])
-        .run();
+    let done = Run::new().suite(&slow).suite(&quick).target(&fx).args(["--jobs", "1"]).run();
     done.assert_exit(0);
     let order: Vec<&str> = done
         .stdout
         .lines()
         .filter(|l| l.contains("PASS"))
-        .map(|l| {
-            l.split('›')
-                .nth(1)
-                .unwrap_or("")
-                .split(" (")
-                .next()
-                .unwrap_or("")
-                .trim()
-        })
+        .map(|l| l.split('›').nth(1).unwrap_or("").split(" (").next().unwrap_or("").trim())
         .collect();
     // Run side by side, the quick suite would finish while the slow one waits.
     assert_eq!(order, ["slow one", "slow two", "quick"], "{}", done.stdout);
-    Run::new()
-        .suite(&quick)
-        .target(&fx)
-        .args(["--jobs", "0"])
-        .run()
-        .assert_exit(2);
+    Run::new().suite(&quick).target(&fx).args(["--jobs", "0"]).run().assert_exit(2);
 }
 
 /// Two suites that can only pass together: one waits for the file the other uploads.
@@ -299,21 +211,13 @@ fn fail_fast_skips_the_checks_not_yet_started() {
             request: GET /echo/later
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .arg("--fail-fast")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).arg("--fail-fast").run();
     done.assert_exit(1);
     done.case("passes").assert_passed();
     done.case("fails").expect("failure", "assertion");
     let later = done.case("later").outcome().expect("skipped");
     assert_eq!(later.name, "skipped");
-    assert!(
-        later.attr("message").unwrap_or("").contains("fail-fast"),
-        "{:?}",
-        later.attrs
-    );
+    assert!(later.attr("message").unwrap_or("").contains("fail-fast"), "{:?}", later.attrs);
     assert_eq!(fx.hits("/echo/later"), 0);
     // Without it, everything runs.
     Run::new().suite(&suite).target(&fx).run().assert_exit(1);
@@ -333,12 +237,7 @@ fn a_report_that_cannot_be_written_is_exit_3() {
         "#,
     );
     for flag in ["--junit", "--json"] {
-        let done = Run::new()
-            .no_reports()
-            .suite(&suite)
-            .target(&fx)
-            .args([flag, "/proc/nope/report.out"])
-            .run();
+        let done = Run::new().no_reports().suite(&suite).target(&fx).args([flag, "/proc/nope/report.out"]).run();
         done.assert_exit(3);
         done.assert_stderr_has("/proc/nope/report.out");
     }
@@ -362,19 +261,9 @@ fn variables_from_the_command_line_and_env_files() {
     );
     let done = Run::new()
         .suite(&suite)
-        .file(
-            "deploy.env",
-            "# the deploy's settings\nexport REGION=\"eu-west\"\n",
-        )
+        .file("deploy.env", "# the deploy's settings\nexport REGION=\"eu-west\"\n")
         .target(&fx)
-        .args([
-            "--var",
-            "who=shakedown",
-            "--var",
-            "expected=/echo/hello/shakedown/eu-west",
-            "--env-file",
-            "deploy.env",
-        ])
+        .args(["--var", "who=shakedown", "--var", "expected=/echo/hello/shakedown/eu-west", "--env-file", "deploy.env"])
         .run();
     done.assert_exit(0);
     assert_eq!(fx.hits("/echo/hello/shakedown/eu-west"), 1);
@@ -399,19 +288,11 @@ fn a_bad_command_line_is_exit_2() {
         vec!["--no-such-flag"],
         vec!["--env-file", "missing.env"],
     ] {
-        let done = Run::new()
-            .suite(&suite)
-            .target(&fx)
-            .args(args.clone())
-            .run();
+        let done = Run::new().suite(&suite).target(&fx).args(args.clone()).run();
         assert_eq!(done.code, 2, "{args:?}: {}", done.output());
         assert!(done.stderr.contains("error"), "{args:?}: {}", done.stderr);
     }
-    assert_eq!(
-        fx.total_hits(),
-        0,
-        "a run with a bad command line judged something"
-    );
+    assert_eq!(fx.total_hits(), 0, "a run with a bad command line judged something");
 }
 
 #[test]
@@ -421,8 +302,7 @@ fn exit_codes_are_documented_in_help() {
     let help = String::from_utf8_lossy(&out.stdout);
     for code in ["0", "1", "2", "3", "130"] {
         assert!(
-            help.lines()
-                .any(|l| l.trim_start().starts_with(&format!("{code} "))),
+            help.lines().any(|l| l.trim_start().starts_with(&format!("{code} "))),
             "exit code {code} is not in --help:\n{help}"
         );
     }

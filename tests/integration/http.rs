@@ -28,30 +28,16 @@ fn wrong_status_is_a_failure_that_points_at_the_status() {
     assert_eq!(case.attr("file"), Some("orders.yaml"));
     assert_eq!(case.attr("classname"), Some("default.orders"));
     let message = failure.attr("message").unwrap_or("");
+    assert!(message.contains("2xx") && message.contains("503"), "{message}");
+    assert!(failure.text.contains(&suite.at("expect: { status: 2xx }", "2xx")), "{}", failure.text);
     assert!(
-        message.contains("2xx") && message.contains("503"),
-        "{message}"
-    );
-    assert!(
-        failure
-            .text
-            .contains(&suite.at("expect: { status: 2xx }", "2xx")),
-        "{}",
-        failure.text
-    );
-    assert!(
-        failure
-            .text
-            .contains(&format!("GET {}/status/503", fx.http_url)),
+        failure.text.contains(&format!("GET {}/status/503", fx.http_url)),
         "the request line is missing:\n{}",
         failure.text
     );
     done.case("health still fine").assert_passed();
     assert!(done.terminal_line("order API answers").contains("FAIL"));
-    done.assert_stdout_has(&format!(
-        "orders.yaml:{}",
-        suite.line_of("expect: { status: 2xx }")
-    ));
+    done.assert_stdout_has(&format!("orders.yaml:{}", suite.line_of("expect: { status: 2xx }")));
     let t = done.summary();
     assert_eq!((t.tests, t.passed, t.failed, t.errors), (2, 1, 1, 0));
 }
@@ -75,34 +61,16 @@ fn wrong_json_states_expected_and_actual() {
     );
     let done = Run::new().suite(&suite).target(&fx).run();
     done.assert_exit(1);
-    let failure = done
-        .case("the deployed commit")
-        .expect("failure", "assertion");
-    assert!(
-        failure.text.contains(&suite.at("$.commit:", "$.commit")),
-        "{}",
-        failure.text
-    );
+    let failure = done.case("the deployed commit").expect("failure", "assertion");
+    assert!(failure.text.contains(&suite.at("$.commit:", "$.commit")), "{}", failure.text);
     assert!(
         !failure.text.contains(&suite.at("$.version:", "$.version")),
         "a holding assertion is reported as failed:\n{}",
         failure.text
     );
-    assert!(
-        failure.text.contains("expected: \"0badc0de\""),
-        "{}",
-        failure.text
-    );
-    assert!(
-        failure.text.contains("actual:   \"c0ffee1\""),
-        "{}",
-        failure.text
-    );
-    assert!(
-        failure.text.contains("{\"commit\":\"c0ffee1\""),
-        "no response excerpt:\n{}",
-        failure.text
-    );
+    assert!(failure.text.contains("expected: \"0badc0de\""), "{}", failure.text);
+    assert!(failure.text.contains("actual:   \"c0ffee1\""), "{}", failure.text);
+    assert!(failure.text.contains("{\"commit\":\"c0ffee1\""), "no response excerpt:\n{}", failure.text);
     let terminal = done.terminal_line("the deployed commit");
     assert!(terminal.contains("FAIL"), "{terminal}");
     done.assert_stdout_has("expected \"0badc0de\", got \"c0ffee1\"");
@@ -138,33 +106,18 @@ fn the_page_must_show_what_the_api_returns() {
                 expect: { html: { .role: "${{ role2 }}" } }
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .secret("SMOKE_PASSWORD", "hunter2-smoke")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).secret("SMOKE_PASSWORD", "hunter2-smoke").run();
     done.assert_exit(1);
     done.case("dashboard shows the API's role").assert_passed();
-    let failure = done
-        .case("broken dashboard shows the API's role")
-        .expect("failure", "assertion");
+    let failure = done.case("broken dashboard shows the API's role").expect("failure", "assertion");
     let message = failure.attr("message").unwrap_or("");
+    assert!(message.contains("\"maintainer\"") && message.contains("\"viewer\""), "{message}");
     assert!(
-        message.contains("\"maintainer\"") && message.contains("\"viewer\""),
-        "{message}"
-    );
-    assert!(
-        failure
-            .text
-            .contains(&suite.at("html: { .role: \"${{ role2 }}\"", "\"${{ role2 }}\"")),
+        failure.text.contains(&suite.at("html: { .role: \"${{ role2 }}\"", "\"${{ role2 }}\"")),
         "{}",
         failure.text
     );
-    assert!(
-        failure.text.contains("step 2"),
-        "the failing step is not named:\n{}",
-        failure.text
-    );
+    assert!(failure.text.contains("step 2"), "the failing step is not named:\n{}", failure.text);
 }
 
 #[test]
@@ -185,19 +138,8 @@ fn a_target_that_is_not_listening_is_an_error_not_a_failure() {
     let case = done.case("health");
     let error = case.expect("error", "connection");
     assert_eq!(case.line(), suite.line_of("- name: health"));
-    assert!(
-        error
-            .attr("message")
-            .unwrap_or("")
-            .contains(&format!("127.0.0.1:{port}")),
-        "{:?}",
-        error.attrs
-    );
-    assert!(
-        done.terminal_line("health").contains("ERROR"),
-        "{}",
-        done.stdout
-    );
+    assert!(error.attr("message").unwrap_or("").contains(&format!("127.0.0.1:{port}")), "{:?}", error.attrs);
+    assert!(done.terminal_line("health").contains("ERROR"), "{}", done.stdout);
     done.assert_stdout_has("ERROR (connection)");
     let t = done.summary();
     assert_eq!((t.failed, t.errors), (0, 1));
@@ -227,14 +169,9 @@ fn a_slow_answer_is_a_timeout_error() {
     let done = Run::new().suite(&suite).target(&fx).run();
     done.assert_exit(1);
     let error = done.case("hangs").expect("error", "timeout");
-    assert!(
-        error.attr("message").unwrap_or("").contains("300ms"),
-        "{:?}",
-        error.attrs
-    );
+    assert!(error.attr("message").unwrap_or("").contains("300ms"), "{:?}", error.attrs);
     done.case("slow but in time").assert_passed();
-    done.case("slower than the suite default")
-        .expect("error", "timeout");
+    done.case("slower than the suite default").expect("error", "timeout");
     done.assert_stdout_has("ERROR (timeout)");
 }
 
@@ -259,11 +196,7 @@ fn redirects_are_followed_unless_a_request_says_not_to() {
     );
     let done = Run::new().suite(&suite).target(&fx).run();
     done.assert_exit(0);
-    assert_eq!(
-        fx.hits("/health"),
-        2,
-        "the not-followed redirect was followed anyway (or another was not)"
-    );
+    assert_eq!(fx.hits("/health"), 2, "the not-followed redirect was followed anyway (or another was not)");
     assert_eq!(fx.hits("/redirect/chain"), 3);
 }
 
@@ -342,11 +275,7 @@ fn a_session_logged_in_by_one_check_is_used_by_the_next() {
             expect: { status: 200, json: { $.username: smoke-bot } }
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .secret("SMOKE_PASSWORD", "hunter2-smoke")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).secret("SMOKE_PASSWORD", "hunter2-smoke").run();
     done.assert_exit(0);
     assert_eq!(fx.session_count(), 1);
 }
@@ -415,11 +344,7 @@ fn query_headers_and_bodies_reach_the_server_as_written() {
               json: { $.body_json.from: "a file" }
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .file("payload.json", r#"{"from": "a file"}"#)
-        .target(&fx)
-        .run();
+    let done = Run::new().suite(&suite).file("payload.json", r#"{"from": "a file"}"#).target(&fx).run();
     done.assert_exit(0);
     assert_eq!(done.summary().passed, 5);
 }
@@ -456,10 +381,7 @@ fn basic_and_bearer_auth() {
             expect: { status: 200 }
         "#,
     );
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("smoke-bot:hunter2-smoke")
-    );
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("smoke-bot:hunter2-smoke"));
     let done = Run::new()
         .suite(&suite)
         .target(&fx)
@@ -468,18 +390,10 @@ fn basic_and_bearer_auth() {
         .arg(format!("expected_basic={basic}"))
         .run();
     done.assert_exit(1);
-    done.case("basic auth sends user and password")
-        .assert_passed();
-    done.case("a bearer token from the login opens the API")
-        .assert_passed();
-    let failure = done
-        .case("a wrong bearer token is refused")
-        .expect("failure", "assertion");
-    assert!(
-        failure.attr("message").unwrap_or("").contains("401"),
-        "{:?}",
-        failure.attrs
-    );
+    done.case("basic auth sends user and password").assert_passed();
+    done.case("a bearer token from the login opens the API").assert_passed();
+    let failure = done.case("a wrong bearer token is refused").expect("failure", "assertion");
+    assert!(failure.attr("message").unwrap_or("").contains("401"), "{:?}", failure.attrs);
     done.assert_no_session_tokens();
 }
 
@@ -507,23 +421,11 @@ fn response_bodies_past_max_body_are_not_parsed_but_still_hashed() {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(vec![b'a'; 300_000]))
     };
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .arg("--var")
-        .arg(format!("sha={sha}"))
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).arg("--var").arg(format!("sha={sha}")).run();
     done.assert_exit(1);
-    done.case("a big body can still be checked by hash and length")
-        .assert_passed();
-    let failure = done
-        .case("JSON past the cap is not parsed")
-        .expect("failure", "assertion");
-    assert!(
-        failure.attr("message").unwrap_or("").contains("max_body"),
-        "{:?}",
-        failure.attrs
-    );
+    done.case("a big body can still be checked by hash and length").assert_passed();
+    let failure = done.case("JSON past the cap is not parsed").expect("failure", "assertion");
+    assert!(failure.attr("message").unwrap_or("").contains("max_body"), "{:?}", failure.attrs);
     let json: &Value = done.json_case("JSON past the cap is not parsed");
     assert_eq!(json["status"], "failed");
 }

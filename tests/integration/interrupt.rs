@@ -28,41 +28,21 @@ fn assert_interrupted_report(done: &Done, fx: &crate::fixture::Fixture, why: &st
     done.case("finishes first").assert_passed();
     for name in ["hangs", "never starts"] {
         let error = done.case(name).expect("error", "interrupted");
-        assert!(
-            error.attr("message").unwrap_or("").contains(why),
-            "{:?}",
-            error.attrs
-        );
+        assert!(error.attr("message").unwrap_or("").contains(why), "{:?}", error.attrs);
     }
     assert_eq!(fx.hits("/echo/never-starts"), 0);
-    assert_eq!(
-        fx.hits("/echo/teardown-after-interrupt"),
-        1,
-        "the suite teardown did not run after the interruption"
-    );
+    assert_eq!(fx.hits("/echo/teardown-after-interrupt"), 1, "the suite teardown did not run after the interruption");
     let t = done.summary();
     assert_eq!((t.tests, t.passed, t.errors), (3, 1, 2));
-    assert!(
-        done.json()["interrupted"].is_string(),
-        "{}",
-        done.json()["interrupted"]
-    );
+    assert!(done.json()["interrupted"].is_string(), "{}", done.json()["interrupted"]);
 }
 
 #[test]
 fn the_run_deadline_interrupts_unfinished_checks_and_keeps_finished_ones() {
     let fx = app();
-    let done = Run::new()
-        .suite(&hanging_suite())
-        .target(&fx)
-        .args(["--timeout", "1s"])
-        .run();
+    let done = Run::new().suite(&hanging_suite()).target(&fx).args(["--timeout", "1s"]).run();
     done.assert_exit(1);
-    assert!(
-        done.elapsed < Duration::from_secs(15),
-        "the run took {:?} past a 1s deadline",
-        done.elapsed
-    );
+    assert!(done.elapsed < Duration::from_secs(15), "the run took {:?} past a 1s deadline", done.elapsed);
     assert_interrupted_report(&done, &fx, "--timeout");
     done.assert_stdout_has("--timeout");
     assert_eq!(done.json()["interrupted"], "deadline");

@@ -39,14 +39,8 @@ fn ansi_escapes_control_characters_and_cdata_ends_do_not_break_the_report() {
     // Nor does the terminal get the body's escape codes or control characters: a carriage
     // return or backspace from the target could rewrite what the reader sees.
     for (what, out) in [("stdout", &done.stdout), ("stderr", &done.stderr)] {
-        let bad: Vec<char> = out
-            .chars()
-            .filter(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-            .collect();
-        assert!(
-            bad.is_empty(),
-            "{what} holds control characters {bad:?}:\n{out}"
-        );
+        let bad: Vec<char> = out.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\t')).collect();
+        assert!(bad.is_empty(), "{what} holds control characters {bad:?}:\n{out}");
     }
     done.assert_stdout_has("colour: red");
     let json = std::fs::read_to_string(done.dir().join("out/report.json")).expect("JSON");
@@ -68,11 +62,7 @@ fn environment_names_the_classname_and_properties_describe_the_target() {
             request: GET /version
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .env("GIT_SHA", "abc1234")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).env("GIT_SHA", "abc1234").run();
     done.assert_exit(0);
     let case = done.case("health");
     assert_eq!(case.attr("classname"), Some("staging.shop_front"));
@@ -83,21 +73,11 @@ fn environment_names_the_classname_and_properties_describe_the_target() {
     assert_eq!(ts.property("base_url"), Some(fx.http_url.as_str()));
     assert_eq!(ts.property("commit"), Some("abc1234"));
     let t = ts.attr("time").expect("time");
-    assert!(
-        t.split('.').nth(1).is_some_and(|d| d.len() == 3),
-        "time `{t}` does not have three decimals"
-    );
+    assert!(t.split('.').nth(1).is_some_and(|d| d.len() == 3), "time `{t}` does not have three decimals");
 
     // --environment wins over the file.
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .args(["--environment", "prod"])
-        .run();
-    assert_eq!(
-        done.case("health").attr("classname"),
-        Some("prod.shop_front")
-    );
+    let done = Run::new().suite(&suite).target(&fx).args(["--environment", "prod"]).run();
+    assert_eq!(done.case("health").attr("classname"), Some("prod.shop_front"));
 }
 
 #[test]
@@ -118,12 +98,8 @@ fn the_step_log_is_in_system_out() {
     );
     let done = Run::new().suite(&suite).target(&fx).run();
     let log = done.case("two steps").system_out();
-    let health = log
-        .find(&format!("GET {}/health", fx.http_url))
-        .expect("the first request is logged");
-    let failing = log
-        .find(&format!("GET {}/status/500", fx.http_url))
-        .expect("the second request is logged");
+    let health = log.find(&format!("GET {}/health", fx.http_url)).expect("the first request is logged");
+    let failing = log.find(&format!("GET {}/status/500", fx.http_url)).expect("the second request is logged");
     assert!(health < failing, "{log}");
     assert!(log.contains("500"), "{log}");
 }
@@ -140,11 +116,7 @@ fn the_report_is_replaced_not_appended() {
             request: GET /health
         "#,
     );
-    let run = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .file("out/report.xml", "<stale/>")
-        .file("out/report.json", "stale");
+    let run = Run::new().suite(&suite).target(&fx).file("out/report.xml", "<stale/>").file("out/report.json", "stale");
     let done = run.run();
     done.assert_exit(0);
     assert_eq!(done.case_names(), ["health"]);
@@ -180,44 +152,21 @@ fn a_failing_response_is_attached_with_secrets_masked() {
                 expect: { status: 201 }
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .secret("SMOKE_PASSWORD", "hunter2-smoke")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).secret("SMOKE_PASSWORD", "hunter2-smoke").run();
     done.assert_exit(1);
     let case = done.case("echo shows the session");
     let out = case.system_out();
-    let attachments: Vec<&str> = out
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("[[ATTACHMENT|")
-                .and_then(|l| l.strip_suffix("]]"))
-        })
-        .collect();
-    assert_eq!(
-        attachments.len(),
-        1,
-        "one failing response, one attachment:\n{out}"
-    );
+    let attachments: Vec<&str> =
+        out.lines().filter_map(|l| l.strip_prefix("[[ATTACHMENT|").and_then(|l| l.strip_suffix("]]"))).collect();
+    assert_eq!(attachments.len(), 1, "one failing response, one attachment:\n{out}");
     let path = attachments[0];
-    assert!(
-        !path.starts_with('/'),
-        "the attachment path is not relative: {path}"
-    );
-    let saved =
-        std::fs::read_to_string(done.dir().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert!(
-        saved.contains("\"path\":\"/echo\""),
-        "not the failing response: {saved}"
-    );
+    assert!(!path.starts_with('/'), "the attachment path is not relative: {path}");
+    let saved = std::fs::read_to_string(done.dir().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(saved.contains("\"path\":\"/echo\""), "not the failing response: {saved}");
     assert!(saved.contains("session=***"), "{saved}");
     done.assert_no_session_tokens();
     assert!(
-        done.case("log in")
-            .system_out()
-            .lines()
-            .all(|l| !l.starts_with("[[ATTACHMENT|")),
+        done.case("log in").system_out().lines().all(|l| !l.starts_with("[[ATTACHMENT|")),
         "a passing check has attachments"
     );
 }
@@ -241,20 +190,8 @@ fn files_are_named_relative_to_the_working_directory() {
     done.assert_exit(1);
     let case = done.case("health");
     assert_eq!(case.attr("file"), Some("deep/down/where.yaml"));
-    assert_eq!(
-        done.junit().descendants("testsuite")[0].attr("file"),
-        Some("deep/down/where.yaml")
-    );
+    assert_eq!(done.junit().descendants("testsuite")[0].attr("file"), Some("deep/down/where.yaml"));
     let failure = case.expect("failure", "assertion");
-    assert!(
-        failure
-            .text
-            .contains(&suite.at("expect: { status: 200 }", "200")),
-        "{}",
-        failure.text
-    );
-    done.assert_stdout_has(&format!(
-        "deep/down/where.yaml:{}",
-        suite.line_of("expect:")
-    ));
+    assert!(failure.text.contains(&suite.at("expect: { status: 200 }", "200")), "{}", failure.text);
+    done.assert_stdout_has(&format!("deep/down/where.yaml:{}", suite.line_of("expect:")));
 }

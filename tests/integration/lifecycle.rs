@@ -30,60 +30,22 @@ fn a_failed_setup_skips_the_checks_with_the_reason() {
     let done = Run::new().suite(&suite).target(&fx).run();
     done.assert_exit(1);
     let setup = done.case("[setup]");
-    let outcome = setup
-        .outcome()
-        .unwrap_or_else(|| panic!("[setup] passed\n{}", done.output()));
-    assert!(
-        matches!(outcome.name.as_str(), "failure" | "error"),
-        "{}",
-        outcome.name
-    );
-    assert!(
-        outcome.attr("message").unwrap_or("").contains("0badc0de"),
-        "{:?}",
-        outcome.attrs
-    );
-    assert!(
-        outcome
-            .text
-            .contains(&suite.at("$.commit: \"0badc0de\"", "$.commit")),
-        "{}",
-        outcome.text
-    );
-    assert!(
-        outcome.text.contains("the new version is live"),
-        "the setup step is not named:\n{}",
-        outcome.text
-    );
+    let outcome = setup.outcome().unwrap_or_else(|| panic!("[setup] passed\n{}", done.output()));
+    assert!(matches!(outcome.name.as_str(), "failure" | "error"), "{}", outcome.name);
+    assert!(outcome.attr("message").unwrap_or("").contains("0badc0de"), "{:?}", outcome.attrs);
+    assert!(outcome.text.contains(&suite.at("$.commit: \"0badc0de\"", "$.commit")), "{}", outcome.text);
+    assert!(outcome.text.contains("the new version is live"), "the setup step is not named:\n{}", outcome.text);
     for name in ["health", "catalogue"] {
         let case = done.case(name);
         let skipped = case.outcome().expect("skipped");
-        assert_eq!(
-            skipped.name, "skipped",
-            "`{name}` ran or failed instead of being skipped"
-        );
+        assert_eq!(skipped.name, "skipped", "`{name}` ran or failed instead of being skipped");
         let why = skipped.attr("message").unwrap_or("");
-        assert!(
-            why.contains("setup failed") && why.contains("0badc0de"),
-            "`{name}` skipped without the reason: {why}"
-        );
-        assert!(
-            done.terminal_line(name).contains("SKIP"),
-            "{}",
-            done.terminal_line(name)
-        );
+        assert!(why.contains("setup failed") && why.contains("0badc0de"), "`{name}` skipped without the reason: {why}");
+        assert!(done.terminal_line(name).contains("SKIP"), "{}", done.terminal_line(name));
         assert_eq!(case.line(), suite.line_of(&format!("- name: {name}")));
     }
-    assert_eq!(
-        fx.hits("/echo/health") + fx.hits("/echo/catalogue"),
-        0,
-        "a check ran after its setup failed"
-    );
-    assert_eq!(
-        fx.hits("/echo/suite-teardown"),
-        1,
-        "the suite teardown did not run after a failed setup"
-    );
+    assert_eq!(fx.hits("/echo/health") + fx.hits("/echo/catalogue"), 0, "a check ran after its setup failed");
+    assert_eq!(fx.hits("/echo/suite-teardown"), 1, "the suite teardown did not run after a failed setup");
     let t = done.summary();
     assert_eq!((t.tests, t.skipped, t.passed), (3, 2, 0));
 }
@@ -121,17 +83,9 @@ fn a_setup_that_passes_lets_the_checks_run_and_shares_its_captures() {
             expect: { status: 200 }
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .secret("SMOKE_PASSWORD", "hunter2-smoke")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).secret("SMOKE_PASSWORD", "hunter2-smoke").run();
     done.assert_exit(0);
-    assert_eq!(
-        done.case_names(),
-        ["the token from the setup works"],
-        "a passing setup is not a testcase"
-    );
+    assert_eq!(done.case_names(), ["the token from the setup works"], "a passing setup is not a testcase");
     done.assert_no_session_tokens();
 }
 
@@ -180,18 +134,10 @@ fn teardown_runs_even_when_the_check_fails() {
     let case = done.case("upload, then a wrong answer");
     case.expect("failure", "assertion");
     assert_eq!(fx.hits("/echo/after-the-failure"), 0);
-    assert_eq!(
-        fx.file_count(),
-        0,
-        "the teardown did not delete the upload after the check failed"
-    );
+    assert_eq!(fx.file_count(), 0, "the teardown did not delete the upload after the check failed");
     assert_eq!(fx.hits("/echo/second-teardown-step"), 1);
     assert_eq!(fx.hits("/echo/suite-teardown"), 1);
-    assert!(
-        case.system_out().contains("DELETE"),
-        "the teardown is not in the step log:\n{}",
-        case.system_out()
-    );
+    assert!(case.system_out().contains("DELETE"), "the teardown is not in the step log:\n{}", case.system_out());
 }
 
 #[test]
@@ -220,18 +166,8 @@ fn every_teardown_step_runs_even_when_one_fails() {
     assert_eq!(fx.hits("/echo/suite-cleanup-two"), 1);
     let check = done.case("passes, but its cleanup fails");
     let outcome = check.outcome().expect("a failed teardown fails its check");
-    assert!(
-        outcome.attr("message").unwrap_or("").contains("teardown"),
-        "{:?}",
-        outcome.attrs
-    );
+    assert!(outcome.attr("message").unwrap_or("").contains("teardown"), "{:?}", outcome.attrs);
     let teardown = done.case("[teardown]");
-    let outcome = teardown
-        .outcome()
-        .expect("a failed suite teardown is reported");
-    assert!(
-        outcome.attr("message").unwrap_or("").contains("503"),
-        "{:?}",
-        outcome.attrs
-    );
+    let outcome = teardown.outcome().expect("a failed suite teardown is reported");
+    assert!(outcome.attr("message").unwrap_or("").contains("503"), "{:?}", outcome.attrs);
 }

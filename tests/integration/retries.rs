@@ -20,11 +20,7 @@ fn a_step_retry_waits_for_the_new_version() {
             request: GET /health
         "#,
     );
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .env("GIT_SHA", "c0ffee1")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).env("GIT_SHA", "c0ffee1").run();
     done.assert_exit(0);
     done.case("health").assert_passed();
     assert!(
@@ -32,11 +28,7 @@ fn a_step_retry_waits_for_the_new_version() {
         "the old version was accepted, or never asked again ({} requests)",
         fx.hits("/rollout/version")
     );
-    assert_eq!(
-        done.summary().flaky,
-        0,
-        "waiting for a rollout is not flakiness"
-    );
+    assert_eq!(done.summary().flaky, 0, "waiting for a rollout is not flakiness");
 }
 
 #[test]
@@ -55,14 +47,9 @@ fn a_step_retry_gives_up_at_its_deadline() {
     );
     let done = Run::new().suite(&suite).target(&fx).run();
     done.assert_exit(1);
-    let failure = done
-        .case("a version that never comes")
-        .expect("failure", "assertion");
+    let failure = done.case("a version that never comes").expect("failure", "assertion");
     let message = failure.attr("message").unwrap_or("");
-    assert!(
-        message.contains("attempts"),
-        "the message does not say it kept trying: {message}"
-    );
+    assert!(message.contains("attempts"), "the message does not say it kept trying: {message}");
     let tries = fx.hits("/rollout/version");
     assert!(tries >= 2, "{tries} requests");
     assert!(
@@ -93,22 +80,10 @@ fn a_check_that_passes_on_a_retry_is_flaky() {
     let flaky = case.all("flakyFailure");
     assert_eq!(flaky.len(), 1, "one failed attempt, one <flakyFailure>");
     assert_eq!(flaky[0].attr("type"), Some("assertion"));
-    assert!(
-        flaky[0].attr("message").unwrap_or("").contains("503"),
-        "{:?}",
-        flaky[0].attrs
-    );
+    assert!(flaky[0].attr("message").unwrap_or("").contains("503"), "{:?}", flaky[0].attrs);
     assert!(case.all("rerunFailure").is_empty());
-    assert_eq!(
-        fx.hits(&format!("/flaky/{key}")),
-        2,
-        "it retried more than needed"
-    );
-    assert!(
-        done.terminal_line("cache warms up").contains("FLAKY"),
-        "{}",
-        done.stdout
-    );
+    assert_eq!(fx.hits(&format!("/flaky/{key}")), 2, "it retried more than needed");
+    assert!(done.terminal_line("cache warms up").contains("FLAKY"), "{}", done.stdout);
     done.assert_stdout_has("FLAKY warmup › cache warms up");
     assert_eq!(done.summary().flaky, 1);
     assert_eq!(done.json_case("cache warms up")["status"], "flaky");
@@ -129,11 +104,7 @@ fn fail_on_flaky_fails_the_run() {
             expect: {{ status: 200 }}
         "#
     ));
-    let done = Run::new()
-        .suite(&suite)
-        .target(&fx)
-        .arg("--fail-on-flaky")
-        .run();
+    let done = Run::new().suite(&suite).target(&fx).arg("--fail-on-flaky").run();
     done.assert_exit(1);
     assert_eq!(done.case("cache warms up").all("flakyFailure").len(), 2);
     assert_eq!(done.summary().flaky, 1);
@@ -158,24 +129,12 @@ fn a_check_whose_every_attempt_fails_keeps_its_reruns() {
     done.assert_exit(1);
     let case = done.case("never warms up");
     let failure = case.expect("failure", "assertion");
-    assert!(
-        failure.text.contains("\"attempt\":3"),
-        "the failure is not the last attempt:\n{}",
-        failure.text
-    );
+    assert!(failure.text.contains("\"attempt\":3"), "the failure is not the last attempt:\n{}", failure.text);
     let reruns = case.all("rerunFailure");
     assert_eq!(reruns.len(), 2, "one <rerunFailure> per earlier attempt");
     for (i, r) in reruns.iter().enumerate() {
-        let trace = r
-            .children
-            .iter()
-            .find(|c| c.name == "stackTrace")
-            .expect("stackTrace");
-        assert!(
-            trace.text.contains(&format!("\"attempt\":{}", i + 1)),
-            "rerun {i}:\n{}",
-            trace.text
-        );
+        let trace = r.children.iter().find(|c| c.name == "stackTrace").expect("stackTrace");
+        assert!(trace.text.contains(&format!("\"attempt\":{}", i + 1)), "rerun {i}:\n{}", trace.text);
     }
     assert!(case.all("flakyFailure").is_empty());
     assert_eq!(fx.hits(&format!("/flaky/{key}")), 3);

@@ -72,28 +72,16 @@ fn no_secret_appears_in_any_output_of_a_failing_run() {
         }
         let done = run.run();
         done.assert_exit(1);
-        assert_eq!(
-            done.summary().failed + done.summary().errors,
-            7,
-            "{}",
-            done.output()
-        );
+        assert_eq!(done.summary().failed + done.summary().errors, 7, "{}", done.output());
         done.assert_no_session_tokens();
         // They were really used: the fixture saw the logins, and the masked places show `***`.
-        let echoed = done
-            .case("the session cookie is echoed back")
-            .expect("failure", "assertion");
+        let echoed = done.case("the session cookie is echoed back").expect("failure", "assertion");
         assert!(echoed.text.contains("session=***"), "{}", echoed.text);
-        let url = done
-            .case("secret in a failing URL and header")
-            .expect("failure", "assertion");
+        let url = done.case("secret in a failing URL and header").expect("failure", "assertion");
         assert!(url.text.contains("/echo/***?pw=***"), "{}", url.text);
-        let bearer = done
-            .case("a bearer token from JSON")
-            .expect("failure", "assertion");
+        let bearer = done.case("a bearer token from JSON").expect("failure", "assertion");
         assert!(bearer.text.contains("Bearer ***"), "{}", bearer.text);
-        done.case("the password at an unreachable host")
-            .expect("error", "connection");
+        done.case("the password at an unreachable host").expect("error", "connection");
         if verbose {
             done.assert_stdout_has("log:");
         }

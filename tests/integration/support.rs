@@ -29,10 +29,7 @@ pub fn app() -> Fixture {
 
 /// The fixture app on HTTP and HTTPS (self-signed certificate, valid for `CERT_DAYS`).
 pub fn tls_app() -> Fixture {
-    Fixture::start(FixtureConfig {
-        rollout_after: Duration::from_millis(300),
-        ..FixtureConfig::default()
-    })
+    Fixture::start(FixtureConfig { rollout_after: Duration::from_millis(300), ..FixtureConfig::default() })
 }
 
 /// A port on 127.0.0.1 where nothing listens (bound, then released).
@@ -50,28 +47,16 @@ pub fn repo() -> PathBuf {
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Strips the common indentation of a raw string literal and its first newline, so suites can
 /// be written indented in the test source.
 pub fn dedent(text: &str) -> String {
     let text = text.strip_prefix('\n').unwrap_or(text);
-    let indent = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let mut out: String = text
-        .lines()
-        .map(|l| l.get(indent..).unwrap_or("").trim_end())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let indent =
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    let mut out: String = text.lines().map(|l| l.get(indent..).unwrap_or("").trim_end()).collect::<Vec<_>>().join("\n");
     out.push('\n');
     out
 }
@@ -86,15 +71,9 @@ pub struct Suite {
 impl Suite {
     /// `name` becomes `name.yaml` in the run's folder.
     pub fn new(name: &str) -> Suite {
-        let file = if name.ends_with(".yaml") || name.ends_with(".yml") {
-            name.to_string()
-        } else {
-            format!("{name}.yaml")
-        };
-        Suite {
-            file,
-            text: String::new(),
-        }
+        let file =
+            if name.ends_with(".yaml") || name.ends_with(".yml") { name.to_string() } else { format!("{name}.yaml") };
+        Suite { file, text: String::new() }
     }
 
     /// The suite's YAML, indented as it reads best in the test.
@@ -195,10 +174,7 @@ impl Run {
     fn command(subcommand: &'static str) -> Run {
         Run {
             subcommand,
-            dir: tempfile::Builder::new()
-                .prefix("shakedown-it-")
-                .tempdir()
-                .expect("a temporary folder"),
+            dir: tempfile::Builder::new().prefix("shakedown-it-").tempdir().expect("a temporary folder"),
             cwd: None,
             paths: Vec::new(),
             args: Vec::new(),
@@ -306,23 +282,14 @@ impl Run {
         }
         cmd.args(&self.args);
         cmd.args(&self.paths);
-        cmd.current_dir(
-            self.cwd
-                .clone()
-                .unwrap_or_else(|| self.dir.path().to_path_buf()),
-        );
+        cmd.current_dir(self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf()));
         // The test's own environment must not change what the binary does.
         for (k, _) in std::env::vars_os() {
             if let Some(k) = k.to_str()
                 && (k.starts_with("SHAKEDOWN_")
                     || matches!(
                         k,
-                        "BASE_URL"
-                            | "GIT_SHA"
-                            | "GITHUB_SHA"
-                            | "SMOKE_PASSWORD"
-                            | "NO_COLOR"
-                            | "RUST_BACKTRACE"
+                        "BASE_URL" | "GIT_SHA" | "GITHUB_SHA" | "SMOKE_PASSWORD" | "NO_COLOR" | "RUST_BACKTRACE"
                     ))
             {
                 cmd.env_remove(k);
@@ -337,25 +304,16 @@ impl Run {
     /// Runs to the end (at most a minute) and checks the reports.
     pub fn run(self) -> Done {
         let mut cmd = self.build();
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = cmd.spawn().expect("start shakedown");
-        let running = Running {
-            child,
-            run: self,
-            stdout_lines: None,
-            stdout_seen: String::new(),
-        };
+        let running = Running { child, run: self, stdout_lines: None, stdout_seen: String::new() };
         running.finish(Duration::from_secs(60))
     }
 
     /// Starts the binary and returns at once, to interrupt it.
     pub fn spawn(self) -> Running {
         let mut cmd = self.build();
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start shakedown");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
@@ -367,12 +325,7 @@ impl Run {
                 }
             }
         });
-        Running {
-            child,
-            run: self,
-            stdout_lines: Some(rx),
-            stdout_seen: String::new(),
-        }
+        Running { child, run: self, stdout_lines: Some(rx), stdout_seen: String::new() }
     }
 }
 
@@ -401,10 +354,7 @@ impl Running {
                 }
                 Err(_) => {
                     let _ = self.child.kill();
-                    panic!(
-                        "no line with `{text}` within {within:?}; stdout so far:\n{}",
-                        self.stdout_seen
-                    );
+                    panic!("no line with `{text}` within {within:?}; stdout so far:\n{}", self.stdout_seen);
                 }
             }
         }
@@ -413,11 +363,8 @@ impl Running {
     /// Sends a signal (`INT`, `TERM`) with `kill`.
     pub fn signal(&self, name: &str) {
         // The shell's own `kill`: there is always a /bin/sh, not always a /bin/kill.
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -s {name} {}", self.child.id()))
-            .status()
-            .expect("run kill");
+        let status =
+            Command::new("sh").arg("-c").arg(format!("kill -s {name} {}", self.child.id())).status().expect("run kill");
         assert!(status.success(), "kill -{name} failed");
     }
 
@@ -444,10 +391,7 @@ impl Running {
             if started.elapsed() > within {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!(
-                    "shakedown did not finish within {within:?}; stdout so far:\n{}",
-                    self.stdout_seen
-                );
+                panic!("shakedown did not finish within {within:?}; stdout so far:\n{}", self.stdout_seen);
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -463,11 +407,9 @@ impl Running {
         if let Some(t) = stdout_reader {
             stdout.push_str(&String::from_utf8_lossy(&t.join().unwrap_or_default()));
         }
-        let stderr =
-            String::from_utf8_lossy(&stderr_reader.join().unwrap_or_default()).into_owned();
-        let code = status.code().unwrap_or_else(|| {
-            panic!("shakedown was killed by a signal ({status:?}); stderr:\n{stderr}")
-        });
+        let stderr = String::from_utf8_lossy(&stderr_reader.join().unwrap_or_default()).into_owned();
+        let code =
+            status.code().unwrap_or_else(|| panic!("shakedown was killed by a signal ({status:?}); stderr:\n{stderr}"));
         Done::new(self.run, code, stdout, stderr, elapsed)
     }
 }
@@ -493,23 +435,13 @@ impl Done {
             "shakedown panicked (exit {code}):\n{stderr}"
         );
         let junit_text = std::fs::read_to_string(run.junit_path()).ok();
-        let junit = junit_text.as_deref().map(|t| {
-            Xml::parse(t).unwrap_or_else(|e| panic!("the JUnit report is not XML: {e}\n{t}"))
-        });
-        let json = std::fs::read_to_string(run.json_path()).ok().map(|t| {
-            serde_json::from_str(&t)
-                .unwrap_or_else(|e| panic!("the JSON report is not JSON: {e}\n{t}"))
-        });
-        let done = Done {
-            code,
-            stdout,
-            stderr,
-            elapsed,
-            junit_text,
-            junit,
-            json,
-            run,
-        };
+        let junit = junit_text
+            .as_deref()
+            .map(|t| Xml::parse(t).unwrap_or_else(|e| panic!("the JUnit report is not XML: {e}\n{t}")));
+        let json = std::fs::read_to_string(run.json_path())
+            .ok()
+            .map(|t| serde_json::from_str(&t).unwrap_or_else(|e| panic!("the JSON report is not JSON: {e}\n{t}")));
+        let done = Done { code, stdout, stderr, elapsed, junit_text, junit, json, run };
         done.check_no_secrets();
         if let Some(text) = &done.junit_text {
             check_junit_rules(done.junit.as_ref().expect("parsed"), text);
@@ -528,10 +460,7 @@ impl Done {
 
     /// stdout and stderr, for messages.
     pub fn output(&self) -> String {
-        format!(
-            "exit code {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
+        format!("exit code {}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code, self.stdout, self.stderr)
     }
 
     #[track_caller]
@@ -542,60 +471,37 @@ impl Done {
 
     #[track_caller]
     pub fn assert_stdout_has(&self, text: &str) -> &Done {
-        assert!(
-            self.stdout.contains(text),
-            "stdout lacks `{text}`\n{}",
-            self.output()
-        );
+        assert!(self.stdout.contains(text), "stdout lacks `{text}`\n{}", self.output());
         self
     }
 
     #[track_caller]
     pub fn assert_stderr_has(&self, text: &str) -> &Done {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks `{text}`\n{}",
-            self.output()
-        );
+        assert!(self.stderr.contains(text), "stderr lacks `{text}`\n{}", self.output());
         self
     }
 
     /// The parsed JUnit report; panics when none was written.
     #[track_caller]
     pub fn junit(&self) -> &Xml {
-        self.junit
-            .as_ref()
-            .unwrap_or_else(|| panic!("no JUnit report was written\n{}", self.output()))
+        self.junit.as_ref().unwrap_or_else(|| panic!("no JUnit report was written\n{}", self.output()))
     }
 
     #[track_caller]
     pub fn json(&self) -> &Value {
-        self.json
-            .as_ref()
-            .unwrap_or_else(|| panic!("no JSON report was written\n{}", self.output()))
+        self.json.as_ref().unwrap_or_else(|| panic!("no JSON report was written\n{}", self.output()))
     }
 
     /// The `<testcase>` with this name (there must be exactly one).
     #[track_caller]
     pub fn case(&self, name: &str) -> Case<'_> {
-        let cases: Vec<&Xml> = self
-            .junit()
-            .descendants("testcase")
-            .into_iter()
-            .filter(|c| c.attr("name") == Some(name))
-            .collect();
+        let cases: Vec<&Xml> =
+            self.junit().descendants("testcase").into_iter().filter(|c| c.attr("name") == Some(name)).collect();
         match cases.as_slice() {
-            [one] => Case {
-                xml: one,
-                done: self,
-            },
+            [one] => Case { xml: one, done: self },
             [] => panic!(
                 "no testcase `{name}`; there are: {:?}\n{}",
-                self.junit()
-                    .descendants("testcase")
-                    .iter()
-                    .map(|c| c.attr("name").unwrap_or("?"))
-                    .collect::<Vec<_>>(),
+                self.junit().descendants("testcase").iter().map(|c| c.attr("name").unwrap_or("?")).collect::<Vec<_>>(),
                 self.junit_text.as_deref().unwrap_or("")
             ),
             _ => panic!("{} testcases named `{name}`", cases.len()),
@@ -604,11 +510,7 @@ impl Done {
 
     /// The names of all testcases, in report order.
     pub fn case_names(&self) -> Vec<String> {
-        self.junit()
-            .descendants("testcase")
-            .iter()
-            .map(|c| c.attr("name").unwrap_or("").to_string())
-            .collect()
+        self.junit().descendants("testcase").iter().map(|c| c.attr("name").unwrap_or("").to_string()).collect()
     }
 
     /// The JSON report's entry for a case.
@@ -626,8 +528,7 @@ impl Done {
     /// The totals of the terminal's summary line.
     #[track_caller]
     pub fn summary(&self) -> Totals {
-        summary_totals(&self.stdout)
-            .unwrap_or_else(|| panic!("no summary line on stdout\n{}", self.output()))
+        summary_totals(&self.stdout).unwrap_or_else(|| panic!("no summary line on stdout\n{}", self.output()))
     }
 
     /// The terminal line of a case as it finished (`PASS  suite › name (12ms)`).
@@ -640,10 +541,7 @@ impl Done {
     }
 
     fn everything(&self) -> Vec<(String, String)> {
-        let mut all = vec![
-            ("stdout".to_string(), self.stdout.clone()),
-            ("stderr".to_string(), self.stderr.clone()),
-        ];
+        let mut all = vec![("stdout".to_string(), self.stdout.clone()), ("stderr".to_string(), self.stderr.clone())];
         if let Some(j) = &self.junit_text {
             all.push(("JUnit".into(), j.clone()));
         }
@@ -664,10 +562,7 @@ impl Done {
         for secret in &self.run.forbidden {
             for form in [secret.clone(), url_encode(secret)] {
                 for (what, text) in self.everything() {
-                    assert!(
-                        !text.contains(&form),
-                        "the secret `{secret}` appears in {what} (as `{form}`):\n{text}"
-                    );
+                    assert!(!text.contains(&form), "the secret `{secret}` appears in {what} (as `{form}`):\n{text}");
                 }
             }
         }
@@ -679,10 +574,7 @@ impl Done {
         let token = regex::Regex::new(r"\b[0-9a-f]{32}\b").expect("regex");
         for (what, text) in self.everything() {
             if let Some(m) = token.find(&text) {
-                panic!(
-                    "a session token `{}` appears in {what}:\n{text}",
-                    m.as_str()
-                );
+                panic!("a session token `{}` appears in {what}:\n{text}", m.as_str());
             }
         }
     }
@@ -692,11 +584,7 @@ impl Done {
         let path = self.run.junit_path();
         if tool_or_skip("xmllint", &["--version"]) {
             let xsd = repo().join("../shared/junit/junit-10-extended.xsd");
-            assert!(
-                xsd.is_file(),
-                "the JUnit schema is missing: {}",
-                xsd.display()
-            );
+            assert!(xsd.is_file(), "the JUnit schema is missing: {}", xsd.display());
             let out = Command::new("xmllint")
                 .arg("--noout")
                 .arg("--schema")
@@ -714,23 +602,14 @@ impl Done {
         }
         if python_junitparser_or_skip() {
             let script = "import json, sys\nfrom junitparser import JUnitXml\nx = JUnitXml.fromfile(sys.argv[1])\nt = dict(tests=0, failures=0, errors=0, skipped=0, cases=0)\nfor s in x:\n    t['tests'] += s.tests; t['failures'] += s.failures; t['errors'] += s.errors; t['skipped'] += s.skipped\n    t['cases'] += len(list(s))\nprint(json.dumps(t))\n";
-            let out = Command::new("python3")
-                .arg("-c")
-                .arg(script)
-                .arg(&path)
-                .output()
-                .expect("run python3");
+            let out = Command::new("python3").arg("-c").arg(script).arg(&path).output().expect("run python3");
             assert!(
                 out.status.success(),
                 "junitparser cannot read the report:\n{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let read: Value =
-                serde_json::from_slice(&out.stdout).expect("junitparser totals as JSON");
-            assert_eq!(
-                read["tests"], read["cases"],
-                "junitparser: suite `tests` differ from the testcases it reads"
-            );
+            let read: Value = serde_json::from_slice(&out.stdout).expect("junitparser totals as JSON");
+            assert_eq!(read["tests"], read["cases"], "junitparser: suite `tests` differ from the testcases it reads");
             if let Some(t) = summary_totals(&self.stdout) {
                 let printed = serde_json::json!({ "tests": t.tests, "failures": t.failed, "errors": t.errors, "skipped": t.skipped });
                 let parsed = serde_json::json!({ "tests": read["tests"], "failures": read["failures"], "errors": read["errors"], "skipped": read["skipped"] });
@@ -766,10 +645,7 @@ impl<'a> Case<'a> {
 
     /// The outcome element (`failure`, `error`, `skipped`), if any.
     pub fn outcome(&self) -> Option<&'a Xml> {
-        self.xml
-            .children
-            .iter()
-            .find(|c| matches!(c.name.as_str(), "failure" | "error" | "skipped"))
+        self.xml.children.iter().find(|c| matches!(c.name.as_str(), "failure" | "error" | "skipped"))
     }
 
     /// Asserts the outcome element and its `type`, and returns it.
@@ -811,18 +687,11 @@ impl<'a> Case<'a> {
 
     /// Children with this element name (`flakyFailure`, `rerunFailure`, `system-out`).
     pub fn all(&self, name: &str) -> Vec<&'a Xml> {
-        self.xml
-            .children
-            .iter()
-            .filter(|c| c.name == name)
-            .collect()
+        self.xml.children.iter().filter(|c| c.name == name).collect()
     }
 
     pub fn system_out(&self) -> String {
-        self.all("system-out")
-            .first()
-            .map(|x| x.text.clone())
-            .unwrap_or_default()
+        self.all("system-out").first().map(|x| x.text.clone()).unwrap_or_default()
     }
 }
 
@@ -839,33 +708,22 @@ pub struct Totals {
 }
 
 pub fn summary_totals(stdout: &str) -> Option<Totals> {
-    let re = regex::Regex::new(r"(\d+) checks? in (\d+) suites?: (\d+) passed, (\d+) failed, (\d+) errors?, (\d+) skipped(?:, (\d+) flaky)?").expect("regex");
+    let re = regex::Regex::new(
+        r"(\d+) checks? in (\d+) suites?: (\d+) passed, (\d+) failed, (\d+) errors?, (\d+) skipped(?:, (\d+) flaky)?",
+    )
+    .expect("regex");
     let c = stdout.lines().rev().find_map(|l| re.captures(l))?;
     let n = |i: usize| c.get(i).map_or(0, |m| m.as_str().parse().unwrap_or(0));
-    Some(Totals {
-        tests: n(1),
-        suites: n(2),
-        passed: n(3),
-        failed: n(4),
-        errors: n(5),
-        skipped: n(6),
-        flaky: n(7),
-    })
+    Some(Totals { tests: n(1), suites: n(2), passed: n(3), failed: n(4), errors: n(5), skipped: n(6), flaky: n(7) })
 }
 
 /// Whether a tool is on PATH. Missing tools fail the test under CI and skip the check
 /// (with a printed reason) elsewhere.
 fn tool_or_skip(tool: &str, probe: &[&str]) -> bool {
-    let ok = Command::new(tool)
-        .args(probe)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok =
+        Command::new(tool).args(probe).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
     if !ok {
-        missing(&format!(
-            "`{tool}` is not installed (Debian: libxml2-utils)"
-        ));
+        missing(&format!("`{tool}` is not installed (Debian: libxml2-utils)"));
     }
     ok
 }
@@ -887,18 +745,13 @@ fn missing(what: &str) {
     use std::io::Write;
     static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     if std::env::var_os("CI").is_some() {
-        panic!(
-            "{what}, and CI is set: the JUnit report cannot be checked the way pipelines read it"
-        );
+        panic!("{what}, and CI is set: the JUnit report cannot be checked the way pipelines read it");
     }
     let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
     if !said.iter().any(|s| s == what) {
         said.push(what.to_string());
         // Straight to the process's stderr: the test harness captures `eprintln!`.
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: skipping a JUnit consumer check (set CI to make it fail): {what}"
-        );
+        let _ = writeln!(std::io::stderr(), "note: skipping a JUnit consumer check (set CI to make it fail): {what}");
     }
 }
 
@@ -931,8 +784,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// The rules of `shared/JUNIT.md` that the XML itself can show.
 fn check_junit_rules(root: &Xml, text: &str) {
-    let fail =
-        |why: String| -> ! { panic!("the JUnit report breaks shared/JUNIT.md: {why}\n{text}") };
+    let fail = |why: String| -> ! { panic!("the JUnit report breaks shared/JUNIT.md: {why}\n{text}") };
     if text.contains('\u{1b}') {
         fail("it contains an ESC character".into());
     }
@@ -942,54 +794,27 @@ fn check_junit_rules(root: &Xml, text: &str) {
     if root.name != "testsuites" {
         fail(format!("the root is <{}>", root.name));
     }
-    for a in [
-        "name",
-        "tests",
-        "failures",
-        "errors",
-        "skipped",
-        "time",
-        "timestamp",
-    ] {
+    for a in ["name", "tests", "failures", "errors", "skipped", "time", "timestamp"] {
         if root.attr(a).is_none() {
             fail(format!("<testsuites> has no `{a}`"));
         }
     }
     let seconds = regex::Regex::new(r"^\d+\.\d{3}$").expect("regex");
-    for x in std::iter::once(root)
-        .chain(root.descendants("testsuite"))
-        .chain(root.descendants("testcase"))
-    {
-        let t = x
-            .attr("time")
-            .unwrap_or_else(|| fail(format!("a <{}> has no time", x.name)));
+    for x in std::iter::once(root).chain(root.descendants("testsuite")).chain(root.descendants("testcase")) {
+        let t = x.attr("time").unwrap_or_else(|| fail(format!("a <{}> has no time", x.name)));
         if !seconds.is_match(t) {
             fail(format!("time `{t}` is not seconds with three decimals"));
         }
     }
     let num = |x: &Xml, a: &str| -> u64 {
-        x.attr(a).and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-            fail(format!(
-                "<{}> `{a}` is not a count: {:?}",
-                x.name,
-                x.attr(a)
-            ))
-        })
+        x.attr(a)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| fail(format!("<{}> `{a}` is not a count: {:?}", x.name, x.attr(a))))
     };
     let mut sums = [0u64; 4];
     let mut seen = HashSet::new();
     for suite in root.children.iter().filter(|c| c.name == "testsuite") {
-        for a in [
-            "name",
-            "tests",
-            "failures",
-            "errors",
-            "skipped",
-            "time",
-            "timestamp",
-            "hostname",
-            "file",
-        ] {
+        for a in ["name", "tests", "failures", "errors", "skipped", "time", "timestamp", "hostname", "file"] {
             if suite.attr(a).is_none() {
                 fail(format!("a <testsuite> has no `{a}`"));
             }
@@ -1000,35 +825,13 @@ fn check_junit_rules(root: &Xml, text: &str) {
         if suite.children.iter().any(|c| c.name == "testsuite") {
             fail("suites are nested".into());
         }
-        let cases: Vec<&Xml> = suite
-            .children
-            .iter()
-            .filter(|c| c.name == "testcase")
-            .collect();
+        let cases: Vec<&Xml> = suite.children.iter().filter(|c| c.name == "testcase").collect();
         if cases.is_empty() {
-            fail(format!(
-                "suite `{}` has no testcase",
-                suite.attr("name").unwrap_or("")
-            ));
+            fail(format!("suite `{}` has no testcase", suite.attr("name").unwrap_or("")));
         }
-        let count = |el: &str| {
-            cases
-                .iter()
-                .filter(|c| c.children.iter().any(|o| o.name == el))
-                .count() as u64
-        };
-        let counted = [
-            cases.len() as u64,
-            count("failure"),
-            count("error"),
-            count("skipped"),
-        ];
-        let stated = [
-            num(suite, "tests"),
-            num(suite, "failures"),
-            num(suite, "errors"),
-            num(suite, "skipped"),
-        ];
+        let count = |el: &str| cases.iter().filter(|c| c.children.iter().any(|o| o.name == el)).count() as u64;
+        let counted = [cases.len() as u64, count("failure"), count("error"), count("skipped")];
+        let stated = [num(suite, "tests"), num(suite, "failures"), num(suite, "errors"), num(suite, "skipped")];
         if counted != stated {
             fail(format!(
                 "suite `{}` states tests/failures/errors/skipped {stated:?} but holds {counted:?}",
@@ -1039,16 +842,10 @@ fn check_junit_rules(root: &Xml, text: &str) {
             *s += c;
         }
         for case in cases {
-            let name = case
-                .attr("name")
-                .unwrap_or_else(|| fail("a testcase has no name".into()));
-            let classname = case
-                .attr("classname")
-                .unwrap_or_else(|| fail(format!("`{name}` has no classname")));
+            let name = case.attr("name").unwrap_or_else(|| fail("a testcase has no name".into()));
+            let classname = case.attr("classname").unwrap_or_else(|| fail(format!("`{name}` has no classname")));
             if classname.matches('.').count() != 1 {
-                fail(format!(
-                    "classname `{classname}` does not have exactly one dot"
-                ));
+                fail(format!("classname `{classname}` does not have exactly one dot"));
             }
             if !seen.insert((classname.to_string(), name.to_string())) {
                 fail(format!("two testcases are `{classname}` `{name}`"));
@@ -1058,53 +855,35 @@ fn check_junit_rules(root: &Xml, text: &str) {
                     fail(format!("`{name}` has no `{a}`"));
                 }
             }
-            let outcomes: Vec<&Xml> = case
-                .children
-                .iter()
-                .filter(|c| matches!(c.name.as_str(), "failure" | "error" | "skipped"))
-                .collect();
+            let outcomes: Vec<&Xml> =
+                case.children.iter().filter(|c| matches!(c.name.as_str(), "failure" | "error" | "skipped")).collect();
             if outcomes.len() > 1 {
                 fail(format!("`{name}` has {} outcome elements", outcomes.len()));
             }
-            let reruns = case.children.iter().filter(|c| {
-                matches!(
-                    c.name.as_str(),
-                    "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError"
-                )
-            });
-            for o in outcomes
+            let reruns = case
+                .children
                 .iter()
-                .copied()
-                .filter(|o| o.name != "skipped")
-                .chain(reruns)
-            {
-                let message = o
-                    .attr("message")
-                    .unwrap_or_else(|| fail(format!("`{name}`: <{}> has no message", o.name)));
+                .filter(|c| matches!(c.name.as_str(), "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError"));
+            for o in outcomes.iter().copied().filter(|o| o.name != "skipped").chain(reruns) {
+                let message =
+                    o.attr("message").unwrap_or_else(|| fail(format!("`{name}`: <{}> has no message", o.name)));
                 if o.attr("type").is_none_or(str::is_empty) {
                     fail(format!("`{name}`: <{}> has no type", o.name));
                 }
                 if message.contains('\n') || message.chars().count() > 1000 || message.is_empty() {
-                    fail(format!(
-                        "`{name}`: the message is not one line of at most 1,000 characters"
-                    ));
+                    fail(format!("`{name}`: the message is not one line of at most 1,000 characters"));
                 }
                 let body = if o.name.starts_with("flaky") || o.name.starts_with("rerun") {
                     o.children
                         .iter()
                         .find(|c| c.name == "stackTrace")
                         .map(|s| s.text.as_str())
-                        .unwrap_or_else(|| {
-                            fail(format!("`{name}`: <{}> has no stackTrace", o.name))
-                        })
+                        .unwrap_or_else(|| fail(format!("`{name}`: <{}> has no stackTrace", o.name)))
                 } else {
                     o.text.as_str()
                 };
                 if body.lines().next() != Some(message) {
-                    fail(format!(
-                        "`{name}`: the body of <{}> does not open with its message",
-                        o.name
-                    ));
+                    fail(format!("`{name}`: the body of <{}> does not open with its message", o.name));
                 }
                 if body.lines().nth(1) == Some(message) {
                     fail(format!("`{name}`: the body repeats the message"));
@@ -1112,16 +891,9 @@ fn check_junit_rules(root: &Xml, text: &str) {
             }
         }
     }
-    let root_stated = [
-        num(root, "tests"),
-        num(root, "failures"),
-        num(root, "errors"),
-        num(root, "skipped"),
-    ];
+    let root_stated = [num(root, "tests"), num(root, "failures"), num(root, "errors"), num(root, "skipped")];
     if root_stated != sums {
-        fail(format!(
-            "<testsuites> states {root_stated:?}, its suites add up to {sums:?}"
-        ));
+        fail(format!("<testsuites> states {root_stated:?}, its suites add up to {sums:?}"));
     }
 }
 
@@ -1129,32 +901,11 @@ fn check_junit_rules(root: &Xml, text: &str) {
 fn check_json_against_junit(json: &Value, junit: &Xml) {
     assert_eq!(json["schema_version"], 1, "JSON schema_version");
     let t = &json["totals"];
-    let n = |a: &str| {
-        junit
-            .attr(a)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(u64::MAX)
-    };
-    assert_eq!(
-        t["tests"].as_u64(),
-        Some(n("tests")),
-        "JSON totals.tests vs JUnit"
-    );
-    assert_eq!(
-        t["failed"].as_u64(),
-        Some(n("failures")),
-        "JSON totals.failed vs JUnit"
-    );
-    assert_eq!(
-        t["errors"].as_u64(),
-        Some(n("errors")),
-        "JSON totals.errors vs JUnit"
-    );
-    assert_eq!(
-        t["skipped"].as_u64(),
-        Some(n("skipped")),
-        "JSON totals.skipped vs JUnit"
-    );
+    let n = |a: &str| junit.attr(a).and_then(|v| v.parse::<u64>().ok()).unwrap_or(u64::MAX);
+    assert_eq!(t["tests"].as_u64(), Some(n("tests")), "JSON totals.tests vs JUnit");
+    assert_eq!(t["failed"].as_u64(), Some(n("failures")), "JSON totals.failed vs JUnit");
+    assert_eq!(t["errors"].as_u64(), Some(n("errors")), "JSON totals.errors vs JUnit");
+    assert_eq!(t["skipped"].as_u64(), Some(n("skipped")), "JSON totals.skipped vs JUnit");
     let json_cases: Vec<(String, String)> = json["suites"]
         .as_array()
         .expect("JSON suites")
@@ -1168,10 +919,7 @@ fn check_json_against_junit(json: &Value, junit: &Xml) {
                 "passed" | "flaky" => "passed",
                 other => panic!("unknown JSON status {other}"),
             };
-            (
-                c["name"].as_str().unwrap_or("").to_string(),
-                status.to_string(),
-            )
+            (c["name"].as_str().unwrap_or("").to_string(), status.to_string())
         })
         .collect();
     let junit_cases: Vec<(String, String)> = junit
@@ -1186,10 +934,7 @@ fn check_json_against_junit(json: &Value, junit: &Xml) {
             (c.attr("name").unwrap_or("").to_string(), status.to_string())
         })
         .collect();
-    assert_eq!(
-        json_cases, junit_cases,
-        "the JSON and the JUnit report different cases or outcomes"
-    );
+    assert_eq!(json_cases, junit_cases, "the JSON and the JUnit report different cases or outcomes");
 }
 
 /// A small XML tree, enough to read a JUnit report.
@@ -1208,27 +953,16 @@ impl Xml {
         let mut reader = quick_xml::Reader::from_str(text);
         let mut stack: Vec<Xml> = vec![Xml::default()];
         let open = |e: &quick_xml::events::BytesStart| -> Result<Xml, String> {
-            let mut x = Xml {
-                name: String::from_utf8_lossy(e.name().as_ref()).into_owned(),
-                ..Xml::default()
-            };
+            let mut x = Xml { name: String::from_utf8_lossy(e.name().as_ref()).into_owned(), ..Xml::default() };
             for a in e.attributes() {
                 let a = a.map_err(|e| e.to_string())?;
-                let v = a
-                    .normalized_value(quick_xml::XmlVersion::Explicit1_0)
-                    .map_err(|e| e.to_string())?;
-                x.attrs.push((
-                    String::from_utf8_lossy(a.key.as_ref()).into_owned(),
-                    v.into_owned(),
-                ));
+                let v = a.normalized_value(quick_xml::XmlVersion::Explicit1_0).map_err(|e| e.to_string())?;
+                x.attrs.push((String::from_utf8_lossy(a.key.as_ref()).into_owned(), v.into_owned()));
             }
             Ok(x)
         };
         loop {
-            match reader
-                .read_event()
-                .map_err(|e| format!("at byte {}: {e}", reader.buffer_position()))?
-            {
+            match reader.read_event().map_err(|e| format!("at byte {}: {e}", reader.buffer_position()))? {
                 Event::Start(e) => stack.push(open(&e)?),
                 Event::Empty(e) => {
                     let x = open(&e)?;
@@ -1259,11 +993,7 @@ impl Xml {
                     stack.last_mut().ok_or("unbalanced")?.text.push_str(&s);
                 }
                 Event::CData(c) => {
-                    stack
-                        .last_mut()
-                        .ok_or("unbalanced")?
-                        .text
-                        .push_str(&String::from_utf8_lossy(&c));
+                    stack.last_mut().ok_or("unbalanced")?.text.push_str(&String::from_utf8_lossy(&c));
                 }
                 Event::Eof => break,
                 _ => {}
@@ -1273,16 +1003,11 @@ impl Xml {
         if !stack.is_empty() {
             return Err("unclosed elements".into());
         }
-        doc.children
-            .pop()
-            .ok_or_else(|| "no root element".to_string())
+        doc.children.pop().ok_or_else(|| "no root element".to_string())
     }
 
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Every element below this one with that name, in document order.
@@ -1299,9 +1024,6 @@ impl Xml {
 
     /// `<property name=… value=…>` of a suite.
     pub fn property(&self, name: &str) -> Option<&str> {
-        self.descendants("property")
-            .into_iter()
-            .find(|p| p.attr("name") == Some(name))
-            .and_then(|p| p.attr("value"))
+        self.descendants("property").into_iter().find(|p| p.attr("name") == Some(name)).and_then(|p| p.attr("value"))
     }
 }

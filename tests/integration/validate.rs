@@ -42,33 +42,13 @@ fn broken_suite() -> Suite {
 /// (message, line needle, token): each problem at the place of its token.
 fn broken_suite_problems() -> Vec<(&'static str, &'static str, &'static str)> {
     vec![
-        (
-            "undefined variable `user_id`",
-            "GET /users/",
-            "${{ user_id }}",
-        ),
-        (
-            "environment variable `SHAKEDOWN_IT_NOT_SET` is not set",
-            "t=${{ env.SHAKEDOWN_IT_NOT_SET",
-            "${{",
-        ),
-        (
-            "`API_TOKEN` is not declared as a secret",
-            "t=${{ secrets.API_TOKEN",
-            "${{",
-        ),
+        ("undefined variable `user_id`", "GET /users/", "${{ user_id }}"),
+        ("environment variable `SHAKEDOWN_IT_NOT_SET` is not set", "t=${{ env.SHAKEDOWN_IT_NOT_SET", "${{"),
+        ("`API_TOKEN` is not declared as a secret", "t=${{ secrets.API_TOKEN", "${{"),
         ("unknown key `expct`", "expct:", "expct"),
         ("is not a valid JSONPath", "\"$..[\"", "\"$..["),
-        (
-            "is not a valid regular expression",
-            "matches: \"(unclosed",
-            "\"(unclosed",
-        ),
-        (
-            "`nope/missing.png` does not exist",
-            "nope/missing.png",
-            "nope/missing.png",
-        ),
+        ("is not a valid regular expression", "matches: \"(unclosed", "\"(unclosed"),
+        ("`nope/missing.png` does not exist", "nope/missing.png", "nope/missing.png"),
         ("not a status code", "status: 2xy", "2xy"),
     ]
 }
@@ -87,10 +67,7 @@ fn validate_names_every_problem_with_file_line_and_column() {
             .split("\n\n")
             .find(|b| b.contains(message))
             .unwrap_or_else(|| panic!("`{message}` is not reported:\n{}", done.stderr));
-        assert!(
-            block.contains(&at),
-            "`{message}` is not reported at {at}:\n{block}"
-        );
+        assert!(block.contains(&at), "`{message}` is not reported at {at}:\n{block}");
     }
     done.assert_stderr_has(&format!("{} problems in 1 suite file", problems.len()));
     done.assert_stderr_has("did you mean `expect`?");
@@ -112,11 +89,7 @@ fn validate_accepts_the_example_suites_without_touching_the_network() {
     let suites = std::fs::read_dir(repo().join("suites"))
         .expect("suites")
         .flatten()
-        .filter(|e| {
-            e.path()
-                .extension()
-                .is_some_and(|x| x == "yaml" || x == "yml")
-        })
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .count();
     done.assert_stdout_has(&format!("ok: {suites} suites"));
     assert_eq!(fx.total_hits(), 0);
@@ -137,11 +110,7 @@ fn run_on_an_invalid_suite_judges_nothing_and_reports_why() {
     );
     let done = Run::new().suite(&suite).suite(&good).target(&fx).run();
     done.assert_exit(2);
-    assert_eq!(
-        fx.total_hits(),
-        0,
-        "a run with an invalid suite judged something"
-    );
+    assert_eq!(fx.total_hits(), 0, "a run with an invalid suite judged something");
     let load = done.case("[load]");
     let error = load.expect("error", "load");
     assert_eq!(load.attr("file"), Some("invalid.yaml"));
@@ -149,29 +118,20 @@ fn run_on_an_invalid_suite_judges_nothing_and_reports_why() {
     let first = suite.pos_of("GET /users/", "${{ user_id }}");
     assert_eq!(load.line(), first.0);
     assert!(
-        error
-            .attr("message")
-            .unwrap_or("")
-            .contains(&format!("invalid.yaml:{}:{}", first.0, first.1)),
+        error.attr("message").unwrap_or("").contains(&format!("invalid.yaml:{}:{}", first.0, first.1)),
         "{:?}",
         error.attrs
     );
     for (message, needle, token) in broken_suite_problems() {
         let line = format!("{}: ", suite.at(needle, token));
         assert!(
-            error
-                .text
-                .lines()
-                .any(|l| l.starts_with(&line) && l.contains(message)),
+            error.text.lines().any(|l| l.starts_with(&line) && l.contains(message)),
             "`{line}{message}` is not in the body:\n{}",
             error.text
         );
     }
     done.assert_stderr_has("8 problems in 1 suite file");
-    assert!(
-        !done.case_names().contains(&"health".to_string()),
-        "nothing may run when a suite is invalid"
-    );
+    assert!(!done.case_names().contains(&"health".to_string()), "nothing may run when a suite is invalid");
 }
 
 #[test]
@@ -190,12 +150,7 @@ fn malformed_yaml_points_at_the_offending_text() {
             "   expect:",
             "expect",
         ),
-        (
-            "a key given twice",
-            "name: m\nbase_url: http://127.0.0.1:9\nname: n\nchecks: []\n",
-            "name: n",
-            "name",
-        ),
+        ("a key given twice", "name: m\nbase_url: http://127.0.0.1:9\nname: n\nchecks: []\n", "name: n", "name"),
     ];
     for (what, text, needle, token) in cases {
         let suite = Suite::new("malformed").raw(text);
@@ -206,11 +161,7 @@ fn malformed_yaml_points_at_the_offending_text() {
             col += 1; // the second bracket is the stray one
         }
         let at = format!("--> malformed.yaml:{line}:{col}");
-        assert!(
-            done.stderr.contains(&at),
-            "{what}: not reported at {at}:\n{}",
-            done.stderr
-        );
+        assert!(done.stderr.contains(&at), "{what}: not reported at {at}:\n{}", done.stderr);
         done.assert_stderr_has("invalid YAML");
     }
 }
@@ -238,18 +189,9 @@ fn a_wrong_shape_is_named_with_what_was_expected() {
     done.assert_exit(2);
     for (message, at) in [
         ("`timeout`", suite.at("defaults:", "soon")),
-        (
-            "`retries` must be a whole number",
-            suite.at("defaults:", "99"),
-        ),
-        (
-            "a request has one body",
-            suite.at("request: { method: POST", "{ method"),
-        ),
-        (
-            "this check does nothing",
-            suite.at("- name: nothing to do", "name"),
-        ),
+        ("`retries` must be a whole number", suite.at("defaults:", "99")),
+        ("a request has one body", suite.at("request: { method: POST", "{ method")),
+        ("this check does nothing", suite.at("- name: nothing to do", "name")),
         (
             "two checks are named `two bodies`",
             format!(
@@ -280,24 +222,11 @@ fn a_wrong_shape_is_named_with_what_was_expected() {
 #[test]
 fn hostile_files_are_errors_not_crashes() {
     let bomb = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: [*g,*g,*g,*g,*g,*g,*g,*g,*g]\nchecks: *h\n";
-    let deep = format!(
-        "name: deep\nchecks: {}{}\n",
-        "[".repeat(10_000),
-        "]".repeat(10_000)
-    );
-    let deep_maps = format!(
-        "name: deep\nchecks:\n{}",
-        (0..600)
-            .map(|i| format!("{}- x:\n", "  ".repeat(i)))
-            .collect::<String>()
-    );
-    let huge = format!(
-        "name: huge\nchecks:\n{}",
-        "  - name: c\n    request: GET /health\n".repeat(150_000)
-    );
-    let binary: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let deep = format!("name: deep\nchecks: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_maps =
+        format!("name: deep\nchecks:\n{}", (0..600).map(|i| format!("{}- x:\n", "  ".repeat(i))).collect::<String>());
+    let huge = format!("name: huge\nchecks:\n{}", "  - name: c\n    request: GET /health\n".repeat(150_000));
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("bomb.yaml", bomb.into()),
         ("deep.yaml", deep.into_bytes()),
@@ -315,19 +244,11 @@ fn hostile_files_are_errors_not_crashes() {
     for (name, bytes) in &files {
         // `run` and `validate` load alike; the alias bomb, slow to refuse in a debug build,
         // goes through `run` only.
-        let runs = if *name == "bomb.yaml" {
-            vec![Run::new()]
-        } else {
-            vec![Run::validate(), Run::new()]
-        };
+        let runs = if *name == "bomb.yaml" { vec![Run::new()] } else { vec![Run::validate(), Run::new()] };
         for run in runs {
             let done = run.file(name, bytes).path(name).run();
             assert_eq!(done.code, 2, "{name}: {}", done.output());
-            assert!(
-                done.stderr.contains(name),
-                "{name}: the error does not name the file:\n{}",
-                done.stderr
-            );
+            assert!(done.stderr.contains(name), "{name}: the error does not name the file:\n{}", done.stderr);
             assert!(done.stderr.contains("error"), "{name}: {}", done.stderr);
             if done.junit.is_some() {
                 done.case("[load]").expect("error", "load");
@@ -339,14 +260,8 @@ fn hostile_files_are_errors_not_crashes() {
 /// `shakedown validate 2>&1 | head -1` must not turn into a crash when `head` goes away.
 #[test]
 fn a_closed_output_pipe_is_not_a_crash() {
-    let run = Run::validate().file(
-        "bad.yaml",
-        format!(
-            "name: x\nchecks: {}{}\n",
-            "[".repeat(10_000),
-            "]".repeat(10_000)
-        ),
-    );
+    let run =
+        Run::validate().file("bad.yaml", format!("name: x\nchecks: {}{}\n", "[".repeat(10_000), "]".repeat(10_000)));
     let bin = assert_cmd::cargo::cargo_bin!("shakedown");
     let mut child = std::process::Command::new(bin)
         .args(["validate", "bad.yaml"])
@@ -367,10 +282,7 @@ fn a_missing_path_is_a_usage_error() {
     let done = Run::new().path("no-such-suite.yaml").run();
     done.assert_exit(2);
     done.assert_stderr_has("no-such-suite.yaml does not exist");
-    let empty = Run::validate()
-        .file("notes.txt", "not a suite")
-        .path(".")
-        .run();
+    let empty = Run::validate().file("notes.txt", "not a suite").path(".").run();
     empty.assert_exit(2);
     empty.assert_stderr_has("no suite files");
 }
