@@ -11,9 +11,13 @@ It checks that:
   2. every suite in suites/ and tests/suites/ that `shakedown validate` accepts, the schema
      accepts too (and every file in suites/ is accepted);
   3. every complete suite in README.md (a ```yaml block with a `checks:` key) is accepted by
-     both the schema and `shakedown validate`;
-  4. the schema rejects suites the compiler rejects for their shape: unknown keys at each
-     level, wrong types, two request bodies, and the like.
+     both the schema and `shakedown validate`, and so is every README block that is a list of
+     steps (the browser examples), put into a check's `steps:`;
+  4. a set of valid browser suites (every step form) is accepted by both;
+  5. the schema rejects suites the compiler rejects for their shape: unknown keys at each
+     level, wrong types, two request bodies, a browser step with two actions or none, and the
+     like; and `shakedown validate` rejects them too, except for a few listed as known gaps,
+     where the schema is stricter than the compiler.
 Exits 0 when all hold, 1 otherwise.
 """
 
@@ -89,6 +93,8 @@ def compiler_accepts(path, env):
 
 def check_suite_files():
     files = sorted((ROOT / "suites").rglob("*.y*ml")) + sorted((ROOT / "tests" / "suites").rglob("*.y*ml"))
+    if ROOT / "suites" / "browser.yaml" not in files:
+        fail("suites/browser.yaml (the bundled browser suite) is missing")
     for path in files:
         rel = path.relative_to(ROOT)
         text = path.read_text()
@@ -118,12 +124,46 @@ def check_suite_files():
             ok(f"{rel}: valid")
 
 
-def readme_suites():
+def readme_blocks():
     text = (ROOT / "README.md").read_text()
     for m in re.finditer(r"^```yaml\n(.*?)^```", text, re.S | re.M):
-        block = m.group(1)
+        yield text[: m.start()].count("\n") + 1, m.group(1)
+
+
+def readme_suites():
+    for line, block in readme_blocks():
         if re.search(r"^checks:", block, re.M):
-            yield text[: m.start()].count("\n") + 1, block
+            yield line, block
+
+
+def readme_step_lists():
+    """README blocks that are a list of steps (`- goto: /login` …), as a suite of one check."""
+    for line, block in readme_blocks():
+        if re.match(r"\s*(#[^\n]*\n\s*)*- ", block):
+            indented = "".join(f"      {l}\n" for l in block.splitlines())
+            yield line, "name: example\nbase_url: ${{ env.BASE_URL }}\nchecks:\n  - name: example\n    steps:\n" + indented
+
+
+def validate_in_tmp(text, extra_refs=()):
+    """`shakedown validate` on a suite text, in a folder with the repository's fixtures and
+    empty stand-ins for the other files it names."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "fixtures").symlink_to(ROOT / "suites" / "fixtures")
+        # Files the example refers to that the repository does not ship: empty stand-ins
+        # (validate only checks that they exist).
+        refs = re.findall(r"\b(?:path|file|ca|client_cert|client_key):\s*([^\s,}\"']+)", text)
+        # Upload steps: `upload: { "#file": a.png }` or a list of files.
+        for m in re.finditer(r"upload:\s*\{\s*(\"[^\"]*\"|'[^']*'|[^:]+):\s*(\[[^\]]*\]|[^\s,}]+)", text):
+            refs += [r.strip(" '\"") for r in m.group(2).strip("[]").split(",")]
+        for ref in list(refs) + list(extra_refs):
+            p = tmp / ref
+            if ref and not p.exists():
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(b"")
+        suite = tmp / "example.yaml"
+        suite.write_text(text)
+        return compiler_accepts(suite, env_for(text))
 
 
 def check_readme():
@@ -131,31 +171,20 @@ def check_readme():
     if not blocks:
         fail("README.md has no complete suite examples")
         return
-    fixtures = ROOT / "suites" / "fixtures"
-    for line, block in blocks:
+    if not any(re.search(r"^\s+browser:\s*$", b, re.M) for _, b in blocks):
+        fail("README.md has no complete browser suite example")
+    for line, block in blocks + list(readme_step_lists()):
         where = f"README.md:{line}"
         doc = yaml.safe_load(block)
         errors = schema_errors(doc)
         if errors:
             fail(f"{where}: the schema rejects this README example\n{describe(errors)}")
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            (tmp / "fixtures").symlink_to(fixtures)
-            # Files the example refers to that the repository does not ship: empty stand-ins
-            # (validate only checks that they exist).
-            for ref in re.findall(r"\b(?:path|file|ca|client_cert|client_key):\s*([^\s,}\"']+)", block):
-                p = tmp / ref
-                if not p.exists():
-                    p.parent.mkdir(parents=True, exist_ok=True)
-                    p.write_bytes(b"")
-            suite = tmp / "example.yaml"
-            suite.write_text(block)
-            accepted, output = compiler_accepts(suite, env_for(block))
-            if accepted is False:
-                fail(f"{where}: shakedown validate rejects this README example:\n{output}")
-            else:
-                ok(f"{where}: valid" + ("" if accepted else " (schema only: the binary is not built)"))
+        accepted, output = validate_in_tmp(block)
+        if accepted is False:
+            fail(f"{where}: shakedown validate rejects this README example:\n{output}")
+        else:
+            ok(f"{where}: valid" + ("" if accepted else " (schema only: the binary is not built)"))
 
 
 BASE = {"name": "t", "base_url": "http://127.0.0.1:1", "checks": [{"name": "c", "request": "GET /"}]}
@@ -163,6 +192,10 @@ BASE = {"name": "t", "base_url": "http://127.0.0.1:1", "checks": [{"name": "c", 
 
 def with_check(**check):
     return {**BASE, "checks": [{"name": "c", **check}]}
+
+
+def with_browser(*steps, **suite):
+    return {**BASE, **suite, "checks": [{"name": "c", "browser": list(steps)}]}
 
 
 INVALID = {
@@ -200,7 +233,107 @@ INVALID = {
     "a bad sha256": with_check(request="GET /", expect={"sha256": "abc"}),
     "a bad max_body": {**BASE, "defaults": {"max_body": "10 MiBs"}},
     "a suite that is a list": [BASE],
+    # Browser steps and options.
+    "a browser step with two actions": with_browser({"goto": "/", "click": "a"}),
+    "a browser step with see and capture": with_browser({"see": "h1", "capture": {"x": "h1"}}),
+    "a browser step with no action": with_browser({"name": "nothing", "timeout": "1s"}),
+    "an unknown browser action": with_browser({"navigate": "/"}),
+    "a misspelt browser action": with_browser({"wait-for": {"selector": "h1"}}),
+    "`see` without anything": with_browser({"see": {}}),
+    "`see` with only a timeout": with_browser({"see": {"timeout": "1s"}}),
+    "`see` with `visible` but no selector": with_browser({"see": {"visible": True}}),
+    "`see` with `count` but no selector": with_browser({"see": {"text": "x", "count": 1}}),
+    "`see` with an unknown key": with_browser({"see": {"selector": "h1", "txt": "x"}}),
+    "`wait_for` without anything": with_browser({"wait_for": {}}),
+    "`wait_for` with `state` but no selector": with_browser({"wait_for": {"state": "gone"}}),
+    "`wait_for` with an unknown state": with_browser({"wait_for": {"selector": "h1", "state": "shown"}}),
+    "an empty selector": with_browser({"click": ""}),
+    "an empty XPath": with_browser({"click": "xpath="}),
+    "`press` with an unknown key": with_browser({"press": "Return"}),
+    "`press` without a key": with_browser({"press": {"selector": "#q"}}),
+    "`upload` into two inputs": with_browser({"upload": {"#a": "fixtures/smoke.png", "#b": "fixtures/smoke.png"}}),
+    "`upload` with no input": with_browser({"upload": {}}),
+    "`upload` with an empty list of files": with_browser({"upload": {"#file": []}}),
+    "`eval` without js": with_browser({"eval": {"expect": 2}}),
+    "`no_console_errors: false`": with_browser({"no_console_errors": False}),
+    "a browser capture with attr but no selector": with_browser({"capture": {"x": {"attr": "href"}}}),
+    "a browser capture of `title: false`": with_browser({"capture": {"x": {"title": False}}}),
+    "a browser capture name with a dot": with_browser({"capture": {"a.b": "h1"}}),
+    "a `fill` value that is a mapping": with_browser({"fill": {"#a": {"b": 1}}}),
+    "a bad step timeout": with_browser({"goto": "/", "timeout": "soon"}),
+    "`request` inside a browser list": with_browser({"request": "GET /"}),
+    "`expect` beside `browser`": {**BASE, "checks": [{"name": "c", "browser": [{"goto": "/"}], "expect": {"status": 200}}]},
+    "an empty browser list": with_browser(),
+    "`browser` and `steps` in one check": {**BASE, "checks": [{"name": "c", "browser": [{"goto": "/"}], "steps": [{"goto": "/"}]}]},
+    "`expect` in a browser step in `steps`": with_check(steps=[{"goto": "/", "expect": {"status": 200}}]),
+    "a browser action in an HTTP step": with_check(steps=[{"request": "GET /", "see": "h1"}]),
+    "a bad window (too small)": with_browser({"goto": "/"}, browser={"window": "99x800"}),
+    "a bad window (too large)": with_browser({"goto": "/"}, browser={"window": "1280x8001"}),
+    "a bad window (not WxH)": with_browser({"goto": "/"}, browser={"window": "1280*800"}),
+    "a bad window (a number)": with_browser({"goto": "/"}, browser={"window": 1280}),
+    "an unknown browser kind": with_browser({"goto": "/"}, browser={"browser": "safari"}),
+    "an unknown suite browser option": with_browser({"goto": "/"}, browser={"headless": False}),
+    "suite browser options given as a list": with_browser({"goto": "/"}, browser=[{"goto": "/"}]),
 }
+
+# Invalid for the schema, but `shakedown validate` accepts them (see the report to the lead):
+# the schema is stricter there on purpose.
+COMPILER_GAPS = {
+    "`upload` with an empty list of files",   # the step is dropped without a message
+    "`no_console_errors: false`",             # compiled as `true`
+    "a browser capture of `title: false`",    # captures the title anyway
+    "a browser capture name with a dot",      # browser capture names are not checked
+}
+
+# Valid suites: both the schema and the compiler must accept them.
+VALID = {
+    "every browser step form": with_browser(
+        {"goto": "/login"},
+        {"goto": "https://example.com/x?y=${{ env.BASE_URL }}"},
+        {"name": "log in", "fill": {"#username": "smoke-bot", "#n": 3}, "timeout": "2s"},
+        {"select": {"#plan": "pro"}},
+        {"check": "#terms"},
+        {"uncheck": "css=#terms"},
+        {"press": "Enter"},
+        {"press": "a"},
+        {"press": {"key": "Tab", "selector": "xpath=//input[1]"}},
+        {"upload": {"#file": "fixtures/smoke.png"}},
+        {"upload": {"#files": ["fixtures/smoke.png", "fixtures/smoke.png"]}},
+        {"hover": "//nav/a"},
+        {"click": "(//a)[1]"},
+        {"click": "link=All products"},
+        {"wait_for": "#late"},
+        {"wait_for": {"selector": ".spinner", "state": "gone"}},
+        {"wait_for": {"text": "Saved", "url": "/done", "title": {"contains": "Done"}}},
+        {"see": ".role"},
+        {"see": {"selector": ".role", "text": "maintainer", "visible": True, "count": 1, "attr": {"data-x": {"exists": True}}}},
+        {"see": {"text": "Welcome"}},
+        {"see": {"title": {"contains": "Dashboard"}, "url": {"matches": "/dashboard$"}}},
+        {"capture": {"a": "h1", "b": {"selector": "a", "attr": "href"}, "c": {"title": True}, "d": {"url": True}}},
+        {"screenshot": "after login"},
+        {"screenshot": 1},
+        {"eval": "document.title"},
+        {"eval": {"js": "return 1 + 1;", "expect": 2, "capture": "two"}},
+        {"no_console_errors": True},
+        browser={"timeout": "3s", "args": ["--lang=de"], "browser": "chromium", "window": " 1280 x 800 "},
+    ),
+    "browser steps mixed with HTTP steps": with_check(steps=[
+        {"request": "GET /api/me", "capture": {"role": "$.roles[0]"}},
+        {"goto": "/dashboard"},
+        {"see": {"selector": ".role", "text": "${{ role }}"}},
+        {"capture": {"shown": ".role"}},
+        {"request": "GET /echo?r=${{ shown }}", "expect": {"status": 200}},
+    ]),
+    "browser steps in setup and teardown": {**BASE, "setup": [{"goto": "/login"}], "teardown": [{"goto": "/logout"}]},
+    "firefox with a single argument": with_browser({"goto": "/"}, browser={"browser": "firefox", "args": "-private"}),
+    "time: a bare number of seconds": with_check(request="GET /", expect={"time": {"lt": 2, "gte": "1ms"}}),
+    "sha256 from a variable": {**BASE, "vars": {"digest": "0" * 64}, "checks": [{"name": "c", "request": "GET /", "expect": {"sha256": "${{ digest }}"}}]},
+}
+
+
+def compiler_verdict(doc):
+    """What `shakedown validate` says of a suite given as data (JSON is YAML)."""
+    return validate_in_tmp(json.dumps(doc, indent=1))
 
 
 def check_rejections():
@@ -209,6 +342,22 @@ def check_rejections():
             ok(f"the schema rejects {what}")
         else:
             fail(f"the schema accepts {what}")
+        accepted, output = compiler_verdict(doc)
+        if accepted and what in COMPILER_GAPS:
+            print(f"note  shakedown validate accepts {what} (a known gap: the schema is stricter)")
+        elif accepted:
+            fail(f"the schema rejects {what}, but shakedown validate accepts it")
+        elif accepted is False and what in COMPILER_GAPS:
+            fail(f"shakedown validate now rejects {what}: remove it from COMPILER_GAPS")
+    for what, doc in VALID.items():
+        errors = schema_errors(doc)
+        accepted, output = compiler_verdict(doc)
+        if errors:
+            fail(f"the schema rejects {what}\n{describe(errors)}")
+        elif accepted is False:
+            fail(f"shakedown validate rejects {what}:\n{output}")
+        else:
+            ok(f"the schema{' and shakedown validate' if accepted else ''} accept {what}")
     if schema_errors(BASE):
         fail(f"the schema rejects the minimal suite\n{describe(schema_errors(BASE))}")
     else:
