@@ -192,8 +192,9 @@ pub struct Session {
     kind: BrowserKind,
     wait: Duration,
     cmd_timeout: Duration,
-    /// Inputs that were filled with a secret: blanked before any screenshot or page dump.
-    secret_inputs: Vec<Target>,
+    /// Whether any input was filled with a secret (those inputs carry `data-shakedown-secret`
+    /// and are hidden in screenshots and blanked in page dumps).
+    has_secret_inputs: bool,
     navigated: bool,
     shots: u32,
     pub every_step_shots: bool,
@@ -359,7 +360,7 @@ impl Browsers {
             kind: opts.kind,
             wait: opts.timeout.unwrap_or(Duration::from_secs(5)),
             cmd_timeout: self.cfg.command_timeout,
-            secret_inputs: Vec::new(),
+            has_secret_inputs: false,
             navigated: false,
             shots: 0,
             every_step_shots: self.cfg.screenshot_every_step,
@@ -479,6 +480,11 @@ impl Session {
     pub async fn run(&mut self, step: &BrowserStep, cx: &mut StepContext<'_>) -> Result<(), Problem> {
         let wait = step.timeout.unwrap_or(self.wait);
         let r = self.act(step, wait, cx).await;
+        // The browser's cookies go to the HTTP jar after every step, so an HTTP step right
+        // after a browser login acts as the same user.
+        if r.is_ok() {
+            self.export_cookies(cx.jar, cx.redactor).await;
+        }
         if self.every_step_shots && r.is_ok() {
             self.shots += 1;
             let name = format!("step-{:02}", self.shots);
@@ -499,6 +505,14 @@ impl Session {
                 let url = crate::http::resolve_url(&raw, cx.suite.base_url.as_deref())
                     .map_err(|e| Problem::error(e.type_, e.message))?;
                 let _ = writeln!(cx.log, "→ goto {}", cx.redactor.redact(url.as_str()));
+                // Cookies the HTTP steps got since the last page go along, when the browser is
+                // already on the same site (a cookie can only be set for the current page).
+                if self.navigated
+                    && let Some(here) = self.page_url().await
+                    && reqwest::Url::parse(&here).is_ok_and(|h| h.origin() == url.origin())
+                {
+                    self.import_cookies(cx.jar, &url).await?;
+                }
                 self.wd("goto", self.client.goto(url.as_str())).await?;
                 if !self.navigated {
                     self.navigated = true;
@@ -510,8 +524,19 @@ impl Session {
             }
             BrowserAction::Click(t) => {
                 let _ = writeln!(cx.log, "→ click {t}");
-                let el = self.find(t, true, wait).await?;
-                self.wd("click", el.click()).await?;
+                // The element may go stale or be covered while the page settles: try again
+                // until the wait is over.
+                let deadline = Instant::now() + wait;
+                loop {
+                    let el = self.find(t, true, deadline.saturating_duration_since(Instant::now())).await?;
+                    match self.wd("click", el.click()).await {
+                        Ok(()) => break,
+                        Err(p) if p.type_ == "element" && Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(p) => return Err(p),
+                    }
+                }
             }
             BrowserAction::Hover(t) => {
                 let _ = writeln!(cx.log, "→ hover {t}");
@@ -529,12 +554,15 @@ impl Session {
                 for (t, v) in pairs {
                     let value = render(v, cx.captures)?;
                     let secret = cx.redactor.redact(&value) != value;
-                    if secret && !self.secret_inputs.iter().any(|s| s.value == t.value) {
-                        self.secret_inputs.push(t.clone());
-                    }
                     let shown = if secret { crate::redact::MASK.to_string() } else { format!("{value:?}") };
                     let _ = writeln!(cx.log, "→ fill {t} = {shown}");
                     let el = self.find(t, true, wait).await?;
+                    if secret {
+                        // Marked on the element itself, whatever selector found it.
+                        let arg = serde_json::to_value(&el).unwrap_or(Json::Null);
+                        self.wd("mark secret input", self.client.execute(MARK_SECRET, vec![arg])).await?;
+                        self.has_secret_inputs = true;
+                    }
                     self.wd("clear", el.clear()).await?;
                     self.wd("type", el.send_keys(&value)).await?;
                 }
@@ -672,7 +700,12 @@ impl Session {
         loop {
             let mut failed = None;
             for a in asserts {
-                let actual = self.observe(&a.subject).await?;
+                // An element that went stale mid-read (the page is changing) is "not yet".
+                let actual = match self.observe(&a.subject).await {
+                    Ok(v) => v,
+                    Err(p) if p.type_ == "element" => None,
+                    Err(p) => return Err(p),
+                };
                 if let Err(m) = judge::eval(&a.pred, actual.as_ref(), cx.captures, false) {
                     failed = Some((a, m));
                     break;
@@ -755,6 +788,11 @@ impl Session {
         Ok(self.wd("find element", self.client.find_all(Self::locator(t))).await?.into_iter().next())
     }
 
+    /// The page the browser is on, if it can say.
+    pub async fn page_url(&self) -> Option<String> {
+        self.wd("current url", self.client.current_url()).await.ok().map(|u| u.to_string())
+    }
+
     /// Copies the suite's HTTP cookies for this URL into the browser (an HTTP login carries
     /// over). Returns whether any were copied.
     async fn import_cookies(&self, jar: &reqwest::cookie::Jar, url: &reqwest::Url) -> Result<bool, Problem> {
@@ -813,8 +851,20 @@ impl Session {
         Ok(v.as_array().cloned().unwrap_or_default())
     }
 
+    /// A screenshot with the inputs that hold secrets hidden for the moment it is taken.
+    async fn screenshot(&self) -> Result<Vec<u8>, Problem> {
+        if self.has_secret_inputs {
+            self.wd("hide secrets", self.client.execute(HIDE_SECRETS, Vec::new())).await?;
+        }
+        let png = self.wd("screenshot", self.client.screenshot()).await;
+        if self.has_secret_inputs {
+            let _ = self.wd("show inputs", self.client.execute(UNHIDE_SECRETS, Vec::new())).await;
+        }
+        png
+    }
+
     async fn save_screenshot(&self, cx: &StepContext<'_>, name: &str) -> Option<PathBuf> {
-        let png = self.wd("screenshot", self.client.screenshot()).await.ok()?;
+        let png = self.screenshot().await.ok()?;
         let path = cx.artifacts.join(format!("{name}.png"));
         std::fs::create_dir_all(cx.artifacts).ok()?;
         std::fs::write(&path, png).ok()?;
@@ -828,20 +878,8 @@ impl Session {
         if std::fs::create_dir_all(dir).is_err() {
             return out;
         }
-        let mut blank = String::from(
-            "document.querySelectorAll('input[type=password]').forEach(e => { e.value = ''; e.setAttribute('value', ''); });",
-        );
-        for t in &self.secret_inputs {
-            if t.how == How::Css {
-                let sel = serde_json::to_string(&t.value).unwrap_or_default();
-                let _ = write!(
-                    blank,
-                    "document.querySelectorAll({sel}).forEach(e => {{ e.value = ''; e.setAttribute('value', ''); }});"
-                );
-            }
-        }
-        let _ = self.wd("blank secrets", self.client.execute(&blank, Vec::new())).await;
-        if let Ok(png) = self.wd("screenshot", self.client.screenshot()).await {
+        let _ = self.wd("blank secrets", self.client.execute(BLANK_SECRETS, Vec::new())).await;
+        if let Ok(png) = self.screenshot().await {
             let p = dir.join("failure.png");
             if std::fs::write(&p, png).is_ok() {
                 out.push(p);
@@ -862,6 +900,14 @@ impl Session {
         out
     }
 }
+
+/// Marks an input that was filled with a secret (the element is the script's argument).
+const MARK_SECRET: &str = "arguments[0].setAttribute('data-shakedown-secret', '1');";
+/// Hides the inputs whose values must never be seen for a screenshot, keeping what the page holds.
+const HIDE_SECRETS: &str = "document.querySelectorAll('[data-shakedown-secret], input[type=password]').forEach(e => { e.dataset.shakedownStyle = e.getAttribute('style') || ''; e.style.setProperty('color', 'transparent', 'important'); e.style.setProperty('-webkit-text-security', 'disc', 'important'); e.style.setProperty('text-shadow', 'none', 'important'); });";
+const UNHIDE_SECRETS: &str = "document.querySelectorAll('[data-shakedown-style]').forEach(e => { e.setAttribute('style', e.dataset.shakedownStyle); delete e.dataset.shakedownStyle; });";
+/// Empties them for good, before the page is saved after a failure.
+const BLANK_SECRETS: &str = "document.querySelectorAll('[data-shakedown-secret], input[type=password]').forEach(e => { e.value = ''; e.setAttribute('value', ''); });";
 
 fn key_name(k: &str) -> String {
     use fantoccini::key::Key;

@@ -302,7 +302,10 @@ async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> Ca
         state.end_session(shared, !check.isolated).await;
         if !check.teardown.is_empty() {
             let _ = writeln!(log, "teardown:");
-            if let Err(p) = run_teardown(&check.teardown, state, &mut log, shared).await {
+            let r = run_teardown(&check.teardown, state, &mut log, shared).await;
+            // A teardown's browser session ends with it: the next attempt starts fresh.
+            state.end_session(shared, !check.isolated).await;
+            if let Err(p) = r {
                 let _ = writeln!(log, "  teardown failed: {}", p.message);
                 if last.is_ok() {
                     last = Err(Problem { message: format!("teardown failed: {}", p.message), ..p });
@@ -586,7 +589,15 @@ async fn browser_step(
         p.line = Some(step.pos.line);
     }
     if p.details.is_empty() {
-        p.details = format!("{label} at {file}:{}:{}", step.pos.line, step.pos.col);
+        p.details = format!("{label} (browser) at {file}:{}:{}", step.pos.line, step.pos.col);
+    }
+    // Every browser failure says which page it was on.
+    if !p.details.contains("\n  page:")
+        && p.type_ != "browser-crash"
+        && p.type_ != "driver"
+        && let Some(url) = session.page_url().await
+    {
+        p.details = format!("{}\n  page:     {}", p.details, shared.redactor.redact(&url));
     }
     let _ = writeln!(log, "  ✗ {}", shared.redactor.redact(&p.message));
     if p.type_ != "browser-crash" && p.type_ != "driver" {

@@ -198,6 +198,9 @@ impl Compiler<'_> {
                     _ => self.file_ref(v, "file").into_iter().collect(),
                 };
                 if files.is_empty() {
+                    if matches!(&v.value, Value::Seq(items) if items.is_empty()) {
+                        self.err(v.pos, "`upload` has no files");
+                    }
                     return None;
                 }
                 BrowserAction::Upload { target, files }
@@ -208,6 +211,10 @@ impl Compiler<'_> {
                 let f = self.fields(n, "`capture`", &[])?;
                 let mut out = Vec::new();
                 for (var, k, v) in f.entries {
+                    if !super::valid_name(var) {
+                        self.err(k.pos, format!("`{var}` is not a valid variable name (letters, digits, `_`, `-`)"));
+                        continue;
+                    }
                     let Some(c) = self.browser_capture(v) else { continue };
                     if self.vars.contains_key(var) {
                         self.err(k.pos, format!("`{var}` is already a variable: a capture cannot replace it"));
@@ -246,6 +253,12 @@ impl Compiler<'_> {
                         None => None,
                     };
                     let capture = f.get("capture").and_then(|c| self.string(c, "`capture`"));
+                    if let (Some(c), Some(at)) = (&capture, f.get("capture"))
+                        && !super::valid_name(c)
+                    {
+                        self.err(at.pos, format!("`{c}` is not a valid variable name (letters, digits, `_`, `-`)"));
+                        return None;
+                    }
                     if let Some(c) = &capture {
                         self.captures.insert(c.clone());
                     }
@@ -253,7 +266,14 @@ impl Compiler<'_> {
                 }
             },
             "no_console_errors" => {
-                self.bool(n, "`no_console_errors`")?;
+                if !self.bool(n, "`no_console_errors`")? {
+                    self.err_help(
+                        n.pos,
+                        "`no_console_errors: false` checks nothing",
+                        "write `no_console_errors: true`, or leave the step out",
+                    );
+                    return None;
+                }
                 BrowserAction::NoConsoleErrors
             }
             _ => return None,
@@ -291,11 +311,23 @@ impl Compiler<'_> {
             return Some(BrowserCapture::Text(self.target_str(s, v)?));
         }
         let f = self.fields(v, "a browser capture", &["selector", "attr", "title", "url"])?;
-        if f.has("title") {
-            return Some(BrowserCapture::Title);
+        let kinds: Vec<&str> = ["selector", "title", "url"].into_iter().filter(|k| f.has(k)).collect();
+        if kinds.len() > 1 || (f.has("attr") && !f.has("selector")) {
+            self.err_help(
+                v.pos,
+                "a browser capture takes its value from one place",
+                "`{ selector: …, attr: … }`, `{ title: true }` or `{ url: true }`",
+            );
+            return None;
         }
-        if f.has("url") {
-            return Some(BrowserCapture::Url);
+        for key in ["title", "url"] {
+            if let Some(n) = f.get(key) {
+                if !self.bool(n, &format!("`{key}`"))? {
+                    self.err(n.pos, format!("`{key}: false` captures nothing: write `{key}: true`"));
+                    return None;
+                }
+                return Some(if key == "title" { BrowserCapture::Title } else { BrowserCapture::Url });
+            }
         }
         let Some(sel) = f.get("selector") else {
             self.err_help(v.pos, "a browser capture needs a `selector`", "e.g. `capture: { role: { selector: .role } }`, with `attr: href` for an attribute, or `{ title: true }`, `{ url: true }`");

@@ -318,6 +318,10 @@ checks:
     let missing = run.case("missing element");
     assert!(missing.contains("<failure") && missing.contains("`#buy-now` matches nothing"), "{missing}");
     assert!(missing.contains("line=\"9\""), "{missing}");
+    assert!(
+        missing.contains("wrong.yaml:12:9") && missing.contains("page:") && missing.contains("/products"),
+        "a failure names its step and page: {missing}"
+    );
     let late = run.case("content that comes too late");
     assert!(late.contains("<failure") && late.contains("text of #late"), "{late}");
     let ok = run.case("page title and url");
@@ -428,6 +432,27 @@ checks:
     cookies: isolated
     request: GET /api/me
     expect: { status: 401 }
+  - name: within one check, both ways
+    cookies: isolated
+    steps:
+      - goto: /login
+      - fill: { "#username": smoke-bot, "#password": "${{ secrets.SMOKE_PASSWORD }}" }
+      - click: button[type=submit]
+      - wait_for: { url: /dashboard }
+      - request: GET /api/me
+        expect: { status: 200 }
+      - request: { method: POST, url: /logout }
+        expect: { status: 204 }
+      - request:
+          method: POST
+          url: /login
+          form: { username: smoke-bot, password: "${{ secrets.SMOKE_PASSWORD }}" }
+          follow_redirects: false
+        expect: { status: 303 }
+        capture: { fresh: { cookie: session } }
+      - goto: /dashboard
+      - see: { selector: .role, text: maintainer }
+      - eval: { js: "document.cookie.length >= 0", expect: true }
 "##,
     );
     let run = ws.run(&fx, &[suite.to_str().expect("utf-8"), "-v"]);
