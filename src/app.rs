@@ -345,7 +345,6 @@ async fn run(args: RunArgs) -> i32 {
         args: args.browser.browser_args.clone(),
         screenshot_every_step: args.browser.screenshots == "all",
         command_timeout: Duration::from_secs(30),
-        artifacts_dir: args.artifacts.clone(),
     });
     let result = runner::run(suites, Vec::new(), opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
     // No driver or browser outlives the run.

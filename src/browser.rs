@@ -37,7 +37,6 @@ pub struct BrowserConfig {
     pub screenshot_every_step: bool,
     /// Bound on each WebDriver call.
     pub command_timeout: Duration,
-    pub artifacts_dir: PathBuf,
 }
 
 impl Default for BrowserConfig {
@@ -51,7 +50,6 @@ impl Default for BrowserConfig {
             args: Vec::new(),
             screenshot_every_step: false,
             command_timeout: Duration::from_secs(30),
-            artifacts_dir: PathBuf::from("shakedown-artifacts"),
         }
     }
 }
@@ -422,7 +420,6 @@ pub struct StepContext<'a> {
     pub attachments: &'a mut Vec<PathBuf>,
     pub file: &'a str,
     pub line: u32,
-    pub col: u32,
     pub label: String,
 }
 

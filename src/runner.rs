@@ -580,7 +580,6 @@ async fn browser_step(
         attachments: &mut state.attachments,
         file: &file,
         line: step.pos.line,
-        col: step.pos.col,
         label: label.clone(),
     };
     let r = session.run(bs, &mut cx).await;
