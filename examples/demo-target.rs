@@ -34,10 +34,7 @@ struct Args {
 }
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_string())
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
 }
 
 /// `Ok(None)` means: help was asked for.
@@ -57,13 +54,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        let known = [
-            "--port",
-            "--https-port",
-            "--password",
-            "--commit",
-            "--ca-out",
-        ];
+        let known = ["--port", "--https-port", "--password", "--commit", "--ca-out"];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown argument {arg:?}"));
         }
@@ -71,10 +62,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
             Some(v) => v,
             None => argv.next().ok_or_else(|| format!("{flag} needs a value"))?,
         };
-        let port = |v: &str| {
-            v.parse::<u16>()
-                .map_err(|_| format!("{flag} expects a port number 0..=65535, got {v:?}"))
-        };
+        let port = |v: &str| v.parse::<u16>().map_err(|_| format!("{flag} expects a port number 0..=65535, got {v:?}"));
         match flag.as_str() {
             "--port" => args.port = port(&value)?,
             "--https-port" => args.https_port = Some(port(&value)?),
@@ -88,9 +76,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
 }
 
 fn wait_for_shutdown_signal() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         #[cfg(unix)]
         {
@@ -138,10 +124,7 @@ fn main() -> ExitCode {
     if let (Some(path), Some(pem)) = (&args.ca_out, &fixture.ca_pem)
         && let Err(e) = std::fs::write(path, pem)
     {
-        eprintln!(
-            "demo-target: error: cannot write the certificate to {}: {e}",
-            path.display()
-        );
+        eprintln!("demo-target: error: cannot write the certificate to {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
 
