@@ -552,6 +552,22 @@ fn sigint_mid_check_writes_the_report_and_leaves_no_browser_behind() {
 }
 
 #[test]
+fn the_run_deadline_mid_check_writes_the_report_and_leaves_no_browser_behind() {
+    if !browser_available() {
+        return;
+    }
+    let fx = fixture();
+    let ws = Workspace::new();
+    let marker = unique_marker();
+    let child = start_long_browser_run(&fx, &ws, &marker, &["--timeout", "4s"]);
+    let run = finish(child, &ws);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let c = run.case("waits for what never comes");
+    assert!(c.contains("<error") && c.contains("type=\"interrupted\"") && c.contains("--timeout"), "{c}");
+    assert_no_orphans(&marker);
+}
+
+#[test]
 fn a_driver_killed_mid_run_is_an_error_and_the_run_goes_on() {
     if !browser_available() {
         return;
