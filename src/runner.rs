@@ -194,22 +194,18 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
         state.end_session(shared, true).await;
         if let Err(p) = r {
             setup_failed = Some(p.message.clone());
-            // A broken setup means nothing could be judged: an error, whatever its cause.
-            let p = Problem { kind: ProblemKind::Error, ..p };
-            let mut case = CaseResult::new("[setup]", CaseKind::Setup, p.line).with_problem(p);
-            case.duration = t.elapsed();
-            case.log = log;
-            case.attachments = std::mem::take(&mut state.attachments);
-            finish(case, &mut cases);
+            finish(phase_case("[setup]", CaseKind::Setup, p, t, log, &mut state), &mut cases);
         }
         state.attachments.clear();
     }
 
     for check in &suite.checks {
-        let case = if let Some(why) = &setup_failed {
-            CaseResult::skipped(&check.name, Some(check.pos.line), format!("not run: setup failed: {why}"))
-        } else if shared.cancel.checks.is_cancelled() {
+        // An interruption wins over a failed setup: the check did not finish because the run
+        // stopped (JUNIT.md rule 10).
+        let case = if shared.cancel.checks.is_cancelled() {
             interrupted_case(check, shared, Duration::ZERO, String::new())
+        } else if let Some(why) = &setup_failed {
+            CaseResult::skipped(&check.name, Some(check.pos.line), format!("not run: setup failed: {why}"))
         } else if shared.opts.fail_fast && shared.failed.load(Ordering::SeqCst) {
             CaseResult::skipped(
                 &check.name,
@@ -232,15 +228,21 @@ async fn run_suite(suite: Arc<Suite>, shared: &Shared) -> SuiteResult {
         let r = run_teardown(&suite.teardown, &mut state, &mut log, shared).await;
         state.end_session(shared, false).await;
         if let Err(p) = r {
-            let p = Problem { kind: ProblemKind::Error, ..p };
-            let mut case = CaseResult::new("[teardown]", CaseKind::Teardown, p.line).with_problem(p);
-            case.duration = t.elapsed();
-            case.log = log;
-            case.attachments = std::mem::take(&mut state.attachments);
-            finish(case, &mut cases);
+            finish(phase_case("[teardown]", CaseKind::Teardown, p, t, log, &mut state), &mut cases);
         }
     }
     suite_result(&suite, started, t0, cases)
+}
+
+/// The testcase that stands for a failed setup or teardown. It is always an error: nothing
+/// could be judged, whatever the cause (JUNIT.md rule 6).
+fn phase_case(name: &str, kind: CaseKind, p: Problem, t: Instant, log: String, state: &mut SuiteState) -> CaseResult {
+    let p = Problem { kind: ProblemKind::Error, ..p };
+    let mut case = CaseResult::new(name, kind, p.line).with_problem(p);
+    case.duration = t.elapsed();
+    case.log = log;
+    case.attachments = std::mem::take(&mut state.attachments);
+    case
 }
 
 fn suite_result(suite: &Suite, started: SystemTime, t0: Instant, cases: Vec<CaseResult>) -> SuiteResult {

@@ -84,3 +84,25 @@ fn wait_until(cond: impl Fn() -> bool) {
     }
     panic!("the condition did not hold within 10s");
 }
+
+#[test]
+fn an_interruption_during_setup_makes_the_checks_interrupted_not_skipped() {
+    let fx = app();
+    let suite = Suite::new("stuck-setup").yaml(
+        r#"
+        name: stuck-setup
+        base_url: ${{ env.BASE_URL }}
+        setup:
+          - request: { url: /hang, timeout: 120s }
+        checks:
+          - name: would have run
+            request: GET /health
+        "#,
+    );
+    let done = Run::new().suite(&suite).target(&fx).args(["--timeout", "1s"]).run();
+    done.assert_exit(1);
+    done.case("[setup]").expect("error", "interrupted");
+    let error = done.case("would have run").expect("error", "interrupted");
+    assert!(error.attr("message").unwrap_or("").contains("--timeout"), "{:?}", error.attrs);
+    assert_eq!(fx.hits("/health"), 0);
+}
