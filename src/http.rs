@@ -81,7 +81,9 @@ pub struct Exchange {
     pub elapsed: Duration,
     /// Seconds since the epoch when the server's certificate stops being valid (HTTPS only).
     pub cert_not_after: Option<i64>,
-    pub final_url: String,
+    /// Where the answer came from, after redirects. Not redacted: for lookups such as the
+    /// cookie jar, never for output.
+    pub url: reqwest::Url,
     pub cookies: Vec<(String, String)>,
     json: std::sync::OnceLock<Result<Json, String>>,
 }
@@ -219,7 +221,7 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     let started = Instant::now();
     let resp = b.send().await.map_err(|e| classify(&e, timeout, cx.redactor))?;
     let status = resp.status();
-    let final_url = cx.redactor.redact(resp.url().as_str());
+    let url = resp.url().clone();
     let mut headers = Vec::with_capacity(resp.headers().len());
     let mut cookies = Vec::new();
     for (name, value) in resp.headers() {
@@ -268,7 +270,7 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         sha256: hasher.finalize().into(),
         elapsed: started.elapsed(),
         cert_not_after,
-        final_url,
+        url,
         cookies,
         json: std::sync::OnceLock::new(),
     })

@@ -39,6 +39,10 @@ impl Redactor {
         if value.len() < MIN_SECRET_LEN {
             return;
         }
+        // Known already (a session cookie seen on every response): nothing to do.
+        if self.secrets.read().is_ok_and(|l| l.iter().any(|s| s == value)) {
+            return;
+        }
         let mut list = match self.secrets.write() {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),

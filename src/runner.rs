@@ -501,11 +501,10 @@ async fn http_attempt(
         return Err(failure_problem(&findings, &ex, &label, &file, shared));
     }
     for c in &step.captures {
-        let jar = state.scope.jar.clone();
-        let url = reqwest::Url::parse(&ex.final_url).ok();
+        let jar = &state.scope.jar;
         let cookie = |name: &str| {
             use reqwest::cookie::CookieStore;
-            let header = jar.cookies(url.as_ref()?)?;
+            let header = jar.cookies(&ex.url)?;
             let text = header.to_str().ok()?.to_string();
             text.split(';')
                 .filter_map(|p| p.trim().split_once('='))
