@@ -1,7 +1,25 @@
-//! The stream of events a run produces. The terminal display consumes it live; the file
-//! reports are written from the final `RunResult`. The runner knows no reporter.
+//! The stream of events a run produces. Every reporter (terminal, JUnit, JSON, and whatever
+//! comes next) consumes it; the runner knows no reporter, and no reporter knows another.
+//! Events carry data, not formatted text: secrets are masked by each reporter as text leaves
+//! the process.
 
-use crate::outcome::{CaseResult, RunResult};
+use crate::result::{CaseResult, Interruption, RunSummary};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// What a reporter needs to know about a suite besides its cases.
+#[derive(Clone, Debug)]
+pub struct SuiteInfo {
+    /// The suite's place in the run: reports list suites in this order.
+    pub index: usize,
+    pub name: String,
+    pub file: PathBuf,
+    pub environment: String,
+    pub base_url: Option<String>,
+    pub commit: Option<String>,
+    pub started: SystemTime,
+}
 
 #[derive(Debug)]
 pub enum Event {
@@ -10,21 +28,30 @@ pub enum Event {
         checks: usize,
     },
     SuiteStarted {
-        suite: String,
+        suite: Arc<SuiteInfo>,
     },
     /// A testcase (check, or a `[setup]`/`[teardown]`/`[load]` stand-in) is decided.
     CaseFinished {
-        suite: String,
+        suite: Arc<SuiteInfo>,
         case: Box<CaseResult>,
+    },
+    SuiteFinished {
+        suite: Arc<SuiteInfo>,
+        duration: std::time::Duration,
     },
     /// Something the user should know that is not a result (e.g. TLS verification is off).
     Warning(String),
     /// The run is stopping early; teardowns still run.
-    Interrupting(crate::outcome::Interruption),
-    RunFinished(Box<RunResult>),
+    Interrupting(Interruption),
+    RunFinished(RunSummary),
 }
 
 /// Something that wants to see events as they happen.
 pub trait Reporter: Send {
     fn on_event(&mut self, event: &Event);
+
+    /// Called once after the run: write what was gathered (a report file, say).
+    fn finish(&mut self) -> Result<(), crate::report::ReportError> {
+        Ok(())
+    }
 }

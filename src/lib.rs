@@ -1,23 +1,23 @@
-//! shakedown: post-deploy smoke tests. The path from a suite file to a report:
-//! `yaml` (positions) → `compile` (the `suite` model, all errors at once) → `runner`
-//! (schedule, `http` steps, `judge` assertions) → `event`s → `report`ers.
+//! shakedown: post-deploy smoke tests. One path from a suite file to a report:
+//! `load` (YAML with positions, templates, the compiler: all errors at once) → `suite` (the
+//! compiled model) → `run` (schedule, suite lifecycle, checks with retries, HTTP steps) and
+//! `browser` (WebDriver steps) → `judge` (assertions and captures, HTTP and browser alike) →
+//! `event`s → `report`ers (terminal, JUnit, JSON). `app` turns a command line into that path.
+
+// A `Problem` is large (it carries what a reader needs), but it is made only on the failure
+// path, so returning it by value costs nothing that matters.
+#![allow(clippy::result_large_err)]
 
 pub mod app;
 pub mod browser;
-pub mod browser_model;
 pub mod cli;
-pub mod compile;
-pub mod diagnostic;
 pub mod duration;
 pub mod event;
 pub mod exit;
-pub mod http;
 pub mod judge;
-pub mod outcome;
+pub mod load;
 pub mod redact;
 pub mod report;
-pub mod runner;
-pub mod schema;
+pub mod result;
+pub mod run;
 pub mod suite;
-pub mod template;
-pub mod yaml;

@@ -1,49 +1,86 @@
-//! The JUnit XML report, as `shared/JUNIT.md` specifies: one flat `<testsuite>` per suite file,
-//! one `<testcase>` per check, failures apart from errors, flaky runs and reruns, attachments.
-//! Written with `quick-junit` (which escapes text and strips ANSI and control characters)
-//! behind a small layer that also drops U+FFFE/U+FFFF and bounds sizes.
+//! The JUnit XML report: one flat `<testsuite>` per suite file, one `<testcase>` per check,
+//! failures apart from errors, flaky runs and reruns, attachments (the rules are in the
+//! README). Written with `quick-junit` (which escapes text and strips ANSI and control
+//! characters) behind a small layer that also drops U+FFFE/U+FFFF and bounds sizes.
 
-use crate::outcome::{CaseResult, Problem, ProblemKind, RunResult, Status, SuiteResult};
+use super::ReportError;
+use super::details;
+use super::gather::{Gathered, SuiteResult};
+use crate::event::{Event, Reporter};
 use crate::redact::Redactor;
+use crate::result::{CaseResult, Problem, ProblemKind, Status};
 use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+use std::path::PathBuf;
 
 const MAX_MESSAGE: usize = 1000;
 const MAX_LOG: usize = 64 * 1024;
 const MAX_DETAILS: usize = 16 * 1024;
 
+/// Gathers the run and writes the JUnit file at its end.
+pub struct JunitReporter {
+    path: PathBuf,
+    redactor: Redactor,
+    gathered: Gathered,
+}
+
+impl JunitReporter {
+    pub fn new(path: PathBuf, redactor: Redactor) -> JunitReporter {
+        JunitReporter { path, redactor, gathered: Gathered::default() }
+    }
+}
+
+impl Reporter for JunitReporter {
+    fn on_event(&mut self, event: &Event) {
+        self.gathered.on_event(event);
+    }
+
+    fn finish(&mut self) -> Result<(), ReportError> {
+        let xml = render(&self.gathered, &self.redactor)?;
+        super::write::write_atomic(&self.path, xml.as_bytes()).map_err(|source| ReportError::Write {
+            what: "JUnit",
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
 /// Renders the whole run as JUnit XML.
-pub fn render(run: &RunResult, redactor: &Redactor) -> Result<String, String> {
+pub fn render(run: &Gathered, redactor: &Redactor) -> Result<String, ReportError> {
     let mut report = Report::new("shakedown");
-    report.set_time(run.duration);
-    let started: chrono::DateTime<chrono::Utc> = run.started.into();
-    report.set_timestamp(started.fixed_offset());
+    if let Some(summary) = &run.summary {
+        report.set_time(summary.duration);
+        let started: chrono::DateTime<chrono::Utc> = summary.started.into();
+        report.set_timestamp(started.fixed_offset());
+    }
     for suite in &run.suites {
         report.add_test_suite(suite_xml(suite, redactor));
     }
-    report.to_string().map_err(|e| format!("cannot serialise the JUnit report: {e}"))
+    report.to_string().map_err(|e| ReportError::Serialise { what: "JUnit", message: e.to_string() })
 }
 
 fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
-    let mut ts = TestSuite::new(clean(&s.name, r));
+    let info = &s.info;
+    let mut ts = TestSuite::new(clean(&info.name, r));
     ts.set_time(s.duration);
-    ts.extra.insert("timestamp".into(), crate::outcome::iso_time(s.started).into());
+    ts.extra.insert("timestamp".into(), crate::result::iso_time(info.started).into());
     ts.extra.insert("hostname".into(), hostname().into());
-    ts.extra.insert("file".into(), clean(&s.file.display().to_string(), r).into());
-    ts.add_property(Property::new("environment", clean(&s.environment, r)));
-    if let Some(url) = &s.base_url {
+    ts.extra.insert("file".into(), clean(&info.file.display().to_string(), r).into());
+    ts.add_property(Property::new("environment", clean(&info.environment, r)));
+    if let Some(url) = &info.base_url {
         ts.add_property(Property::new("base_url", clean(url, r)));
     }
-    if let Some(c) = &s.commit {
+    if let Some(c) = &info.commit {
         ts.add_property(Property::new("commit", clean(c, r)));
     }
-    let classname = format!("{}.{}", s.environment.replace('.', "_"), s.name.replace('.', "_"));
+    let classname = format!("{}.{}", info.environment.replace('.', "_"), info.name.replace('.', "_"));
+    let file = clean(&info.file.display().to_string(), r);
     for case in &s.cases {
-        ts.add_test_case(case_xml(case, &classname, s, r));
+        ts.add_test_case(case_xml(case, &classname, &file, r));
     }
     ts
 }
 
-fn case_xml(c: &CaseResult, classname: &str, s: &SuiteResult, r: &Redactor) -> TestCase {
+fn case_xml(c: &CaseResult, classname: &str, file: &str, r: &Redactor) -> TestCase {
     let status = match c.status {
         Status::Passed => TestCaseStatus::success(),
         Status::Flaky => {
@@ -54,7 +91,7 @@ fn case_xml(c: &CaseResult, classname: &str, s: &SuiteResult, r: &Redactor) -> T
         Status::Skipped => {
             let mut st = TestCaseStatus::skipped();
             if let Some(p) = &c.problem {
-                st.set_message(message(&p.message, r));
+                st.set_message(message(&details::headline(p, r), r));
             }
             st
         }
@@ -62,10 +99,10 @@ fn case_xml(c: &CaseResult, classname: &str, s: &SuiteResult, r: &Redactor) -> T
             let kind = if c.status == Status::Failed { NonSuccessKind::Failure } else { NonSuccessKind::Error };
             let mut st = TestCaseStatus::non_success(kind);
             if let Some(p) = &c.problem {
-                let msg = message(&p.message, r);
+                let msg = message(&details::headline(p, r), r);
                 st.set_message(msg.clone());
-                st.set_type(p.type_.clone());
-                st.set_description(body(&msg, &p.details, r));
+                st.set_type(p.type_.as_str());
+                st.set_description(body(&msg, p, r));
             }
             st.add_reruns(c.earlier_attempts.iter().map(|p| rerun(p, r)));
             st.set_rerun_kind(FlakyOrRerun::Rerun);
@@ -75,7 +112,7 @@ fn case_xml(c: &CaseResult, classname: &str, s: &SuiteResult, r: &Redactor) -> T
     let mut tc = TestCase::new(clean(&c.name, r), status);
     tc.set_classname(classname.to_string());
     tc.set_time(c.duration);
-    tc.extra.insert("file".into(), clean(&s.file.display().to_string(), r).into());
+    tc.extra.insert("file".into(), file.into());
     if let Some(line) = c.line {
         tc.extra.insert("line".into(), line.to_string().into());
     }
@@ -96,24 +133,17 @@ fn rerun(p: &Problem, r: &Redactor) -> TestRerun {
         ProblemKind::Error => NonSuccessKind::Error,
     };
     let mut rr = TestRerun::new(kind);
-    let msg = message(&p.message, r);
+    let msg = message(&details::headline(p, r), r);
     rr.set_message(msg.clone());
-    rr.set_type(p.type_.clone());
-    rr.set_stack_trace(body(&msg, &p.details, r));
+    rr.set_type(p.type_.as_str());
+    rr.set_stack_trace(body(&msg, p, r));
     rr
 }
 
-/// The message repeated as the first line of the body, then the details.
-fn body(message: &str, details: &str, r: &Redactor) -> String {
-    let d = clean(&head_and_tail(details, MAX_DETAILS), r);
-    if d.is_empty() {
-        message.to_string()
-    } else if d.lines().next() == Some(message) {
-        // The details already open with the message: repeating it would show it twice.
-        d.trim_end().to_string()
-    } else {
-        format!("{message}\n\n{d}")
-    }
+/// The message as the first line of the body, then the details.
+fn body(message: &str, p: &Problem, r: &Redactor) -> String {
+    let d = clean(&head_and_tail(&details::details(p, r), MAX_DETAILS), r);
+    if d.is_empty() { message.to_string() } else { format!("{message}\n\n{d}") }
 }
 
 /// One line, at most 1,000 characters, redacted and clean.
@@ -139,39 +169,9 @@ pub fn clean(s: &str, r: &Redactor) -> String {
         .collect()
 }
 
-/// Removes ANSI escape sequences (CSI and OSC) and lone ESC characters.
+/// Removes ANSI escape sequences.
 pub fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            Some('[') => {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                chars.next();
-                while let Some(c) = chars.next() {
-                    if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
-                        if c == '\u{1b}' {
-                            chars.next();
-                        }
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    anstream::adapter::strip_str(s).to_string()
 }
 
 /// Keeps the head and tail of a long text, with a marker where the middle was cut.
@@ -217,15 +217,6 @@ mod tests {
         let r = Redactor::new();
         assert_eq!(message("a\nb\r\n c", &r), "a b c");
         assert_eq!(message(&"x".repeat(5000), &r).chars().count(), MAX_MESSAGE);
-    }
-
-    #[test]
-    fn the_body_opens_with_the_message_once() {
-        let r = Redactor::new();
-        assert_eq!(body("boom", "boom\nstep 1", &r), "boom\nstep 1");
-        assert_eq!(body("boom", "boomed\nstep 1", &r), "boom\n\nboomed\nstep 1");
-        assert_eq!(body("boom", "step 1", &r), "boom\n\nstep 1");
-        assert_eq!(body("boom", "", &r), "boom");
     }
 
     #[test]

@@ -1,30 +1,86 @@
-//! Reporters: the live terminal display, and the JUnit and JSON files written at the end.
+//! Reporters, each on the event stream: the live terminal display, and the JUnit and JSON
+//! files written once the run is over. `details` is the one formatter of problems they share;
+//! `gather` collects events into suites for the file reports.
 
+pub mod details;
+pub mod gather;
 pub mod json;
 pub mod junit;
 pub mod terminal;
+pub mod write;
 
-use std::io::Write;
-use std::path::Path;
+use crate::event::{Event, Reporter};
+use crate::redact::Redactor;
+use std::path::PathBuf;
 
-/// Writes a file atomically: a temporary file in the same folder, then a rename, so a reader
-/// never sees half a report.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// A report could not be made or written. shakedown itself failed (exit 3).
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write the {what} report {}: {source}", path.display())]
+    Write { what: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("cannot serialise the {what} report: {message}")]
+    Serialise { what: &'static str, message: String },
+}
+
+impl ReportError {
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::RUNNER_ERROR
     }
-    result
+}
+
+/// What the user asked to be told, and where.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOptions {
+    /// The live display on stdout.
+    pub terminal: bool,
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    /// Colour on the terminal.
+    pub color: bool,
+    /// A live spinner (a TTY, not CI).
+    pub progress: bool,
+    pub verbose: bool,
+    pub fail_on_flaky: bool,
+}
+
+/// Every reporter of a run, fed the same events.
+pub struct Reporters {
+    all: Vec<Box<dyn Reporter>>,
+}
+
+impl Reporters {
+    /// The terminal, and a file reporter for each report asked for.
+    pub fn new(opts: &ReportOptions, redactor: &Redactor) -> Reporters {
+        let mut all: Vec<Box<dyn Reporter>> = Vec::new();
+        if opts.terminal {
+            all.push(Box::new(terminal::Terminal::new(opts, redactor.clone())));
+        }
+        if let Some(path) = &opts.junit {
+            all.push(Box::new(junit::JunitReporter::new(path.clone(), redactor.clone())));
+        }
+        if let Some(path) = &opts.json {
+            all.push(Box::new(json::JsonReporter::new(path.clone(), redactor.clone())));
+        }
+        Reporters { all }
+    }
+
+    pub fn on_event(&mut self, event: &Event) {
+        for r in &mut self.all {
+            r.on_event(event);
+        }
+    }
+
+    /// Writes every report; all are attempted even when one fails, and the first error is
+    /// returned.
+    pub fn finish(&mut self) -> Result<(), ReportError> {
+        let mut first = Ok(());
+        for r in &mut self.all {
+            if let Err(e) = r.finish()
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
+        }
+        first
+    }
 }

@@ -2,21 +2,25 @@
 //! lines in CI and pipes), colour only on a TTY, and at the end every failure with its place,
 //! expected and actual, then a summary line.
 
-use crate::event::{Event, Reporter};
-use crate::outcome::{CaseKind, CaseResult, ProblemKind, RunResult, Status};
+use super::ReportOptions;
+use super::details;
+use crate::event::{Event, Reporter, SuiteInfo};
 use crate::redact::Redactor;
+use crate::result::{CaseKind, CaseResult, Interruption, ProblemKind, RunSummary, Status};
 use anstyle::{AnsiColor, Style};
 use std::io::Write;
+use std::sync::Arc;
 
+/// The live display on stdout. Every piece of text that came from the run is masked on its
+/// own; the tool's own words are printed as they are.
 pub struct Terminal {
     color: bool,
     fail_on_flaky: bool,
     verbose: bool,
     redactor: Redactor,
     progress: Option<indicatif::ProgressBar>,
-    /// (suite name, case) of everything that did not pass, for the end.
-    problems: Vec<(String, std::path::PathBuf, CaseResult)>,
-    files: std::collections::HashMap<String, std::path::PathBuf>,
+    /// Everything that did not pass, for the end.
+    problems: Vec<(Arc<SuiteInfo>, CaseResult)>,
 }
 
 const GREEN: Style = AnsiColor::Green.on_default().bold();
@@ -26,8 +30,8 @@ const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 
 impl Terminal {
-    pub fn new(color: bool, tty: bool, verbose: bool, redactor: Redactor) -> Terminal {
-        let progress = tty.then(|| {
+    pub fn new(opts: &ReportOptions, redactor: Redactor) -> Terminal {
+        let progress = opts.progress.then(|| {
             let pb = indicatif::ProgressBar::new(0);
             pb.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} checks {elapsed} {msg}")
@@ -37,26 +41,18 @@ impl Terminal {
             pb
         });
         Terminal {
-            color,
-            fail_on_flaky: false,
-            verbose,
+            color: opts.color,
+            fail_on_flaky: opts.fail_on_flaky,
+            verbose: opts.verbose,
             redactor,
             progress,
             problems: Vec::new(),
-            files: Default::default(),
         }
     }
 
-    /// Flaky passes fail the run (`--fail-on-flaky`): the verdict says so.
-    pub fn fail_on_flaky(mut self, yes: bool) -> Self {
-        self.fail_on_flaky = yes;
-        self
-    }
-
-    /// Registers where each suite comes from, for failure locations.
-    pub fn with_files(mut self, files: impl IntoIterator<Item = (String, std::path::PathBuf)>) -> Self {
-        self.files.extend(files);
-        self
+    /// Masks what came from the run.
+    fn m(&self, text: &str) -> String {
+        self.redactor.redact(text)
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -66,12 +62,7 @@ impl Terminal {
     fn line(&self, text: &str) {
         // Control characters can only come from the target (messages quote what it sent);
         // ESC stays for our own colours (the target's escape codes are stripped by `printable`).
-        let text: String = self
-            .redactor
-            .redact(text)
-            .chars()
-            .filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}'))
-            .collect();
+        let text: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}')).collect();
         match &self.progress {
             Some(pb) => pb.println(text),
             None => {
@@ -92,62 +83,28 @@ impl Terminal {
     fn case_line(&self, suite: &str, c: &CaseResult) -> String {
         let label = self.paint(Self::status_style(c.status), &format!("{:>5}", c.status.label()));
         let time = self.paint(DIM, &format!("({})", crate::duration::human(c.duration)));
-        let mut line = format!("{label}  {suite} › {} {time}", c.name);
+        let mut line = format!("{label}  {} › {} {time}", self.m(suite), self.m(&c.name));
         if c.status == Status::Flaky {
             line.push_str(&format!(" passed after {} failed attempt(s)", c.earlier_attempts.len()));
         }
         if let Some(p) = &c.problem
             && c.status != Status::Passed
         {
-            let first = p.message.lines().next().unwrap_or("");
-            line.push_str(&format!("\n       {}", self.paint(DIM, &crate::judge::truncate(first, 200))));
+            let head = details::headline(p, &self.redactor);
+            line.push_str(&format!("\n       {}", self.paint(DIM, &crate::judge::truncate(&printable(&head), 200))));
         }
         line
     }
 
-    fn summary(&self, run: &RunResult) {
-        let problems = &self.problems;
-        if !problems.is_empty() {
+    fn summary(&self, run: &RunSummary) {
+        if !self.problems.is_empty() {
             self.line("");
             self.line(&self.paint(BOLD, "Problems:"));
         }
-        for (suite, file, c) in problems {
-            let Some(p) = &c.problem else {
-                // A flaky pass: show the attempts that failed.
-                let head =
-                    format!("\n{} {suite} › {}  {}", self.paint(YELLOW, "FLAKY"), c.name, self.location(file, c.line));
-                self.line(&head);
-                for (i, e) in c.earlier_attempts.iter().enumerate() {
-                    self.line(&format!("  attempt {}: {}", i + 1, e.message));
-                }
-                continue;
-            };
-            let kind = match (c.status, p.kind) {
-                (Status::Skipped, _) => self.paint(YELLOW, "SKIP"),
-                (_, ProblemKind::Failure) => self.paint(RED, "FAIL"),
-                (_, ProblemKind::Error) => self.paint(RED, &format!("ERROR ({})", p.type_)),
-            };
-            self.line(&format!("\n{kind} {suite} › {}  {}", c.name, self.location(file, p.line.or(c.line))));
-            self.line(&format!("  {}", p.message));
-            if !p.details.is_empty() && c.status != Status::Skipped {
-                let details = p.details.strip_prefix(&p.message).unwrap_or(&p.details).trim_matches('\n');
-                let shown =
-                    if self.verbose { details.to_string() } else { crate::report::junit::head_and_tail(details, 4000) };
-                for l in shown.lines() {
-                    self.line(&format!("  {}", self.paint(DIM, "│").to_string() + " " + &printable(l)));
-                }
-            }
-            if self.verbose && !c.log.is_empty() {
-                self.line("  log:");
-                for l in c.log.lines() {
-                    self.line(&format!("    {}", printable(l)));
-                }
-            }
-            for a in &c.attachments {
-                self.line(&format!("  attachment: {}", a.display()));
-            }
+        for (suite, c) in &self.problems {
+            self.problem(suite, c);
         }
-        let t = run.totals();
+        let t = run.totals;
         let mut parts = vec![format!("{} passed", t.passed)];
         parts.push(format!("{} failed", t.failed));
         parts.push(format!("{} errors", t.errors));
@@ -166,23 +123,60 @@ impl Terminal {
         let mut line = format!(
             "\n{verdict}: {} in {}: {} ({})",
             plural(t.tests, "check"),
-            plural(run.suites.len(), "suite"),
+            plural(run.suites, "suite"),
             parts.join(", "),
             crate::duration::human(run.duration)
         );
         if let Some(why) = run.interrupted {
             line.push_str(match why {
-                crate::outcome::Interruption::Signal => " — interrupted by a signal",
-                crate::outcome::Interruption::Deadline => " — stopped at the --timeout deadline",
+                Interruption::Signal => " — interrupted by a signal",
+                Interruption::Deadline => " — stopped at the --timeout deadline",
             });
         }
         self.line(&line);
     }
 
+    /// One block of the problems list: where, what, the details, the log, the attachments.
+    fn problem(&self, suite: &SuiteInfo, c: &CaseResult) {
+        let name = format!("{} › {}", self.m(&suite.name), self.m(&c.name));
+        let Some(p) = &c.problem else {
+            // A flaky pass: show the attempts that failed.
+            let head = format!("\n{} {name}  {}", self.paint(YELLOW, "FLAKY"), self.location(&suite.file, c.line));
+            self.line(&head);
+            for (i, e) in c.earlier_attempts.iter().enumerate() {
+                self.line(&format!("  attempt {}: {}", i + 1, printable(&details::headline(e, &self.redactor))));
+            }
+            return;
+        };
+        let kind = match (c.status, p.kind) {
+            (Status::Skipped, _) => self.paint(YELLOW, "SKIP"),
+            (_, ProblemKind::Failure) => self.paint(RED, "FAIL"),
+            (_, ProblemKind::Error) => self.paint(RED, &format!("ERROR ({})", p.type_)),
+        };
+        self.line(&format!("\n{kind} {name}  {}", self.location(&suite.file, p.line.or(c.line))));
+        self.line(&format!("  {}", printable(&details::headline(p, &self.redactor))));
+        let d = details::details(p, &self.redactor);
+        if !d.is_empty() && c.status != Status::Skipped {
+            let shown = if self.verbose { d } else { super::junit::head_and_tail(&d, 4000) };
+            for l in shown.lines() {
+                self.line(&format!("  {} {}", self.paint(DIM, "│"), printable(l)));
+            }
+        }
+        if self.verbose && !c.log.is_empty() {
+            self.line("  log:");
+            for l in self.m(&c.log).lines() {
+                self.line(&format!("    {}", printable(l)));
+            }
+        }
+        for a in &c.attachments {
+            self.line(&format!("  attachment: {}", self.m(&a.display().to_string())));
+        }
+    }
+
     fn location(&self, file: &std::path::Path, line: Option<u32>) -> String {
         let text = match line {
-            Some(l) => format!("{}:{l}", file.display()),
-            None => file.display().to_string(),
+            Some(l) => format!("{}:{l}", self.m(&file.display().to_string())),
+            None => self.m(&file.display().to_string()),
         };
         self.paint(DIM, &text)
     }
@@ -205,30 +199,31 @@ impl Reporter for Terminal {
             }
             Event::SuiteStarted { suite } => {
                 if let Some(pb) = &self.progress {
-                    pb.set_message(suite.clone());
+                    pb.set_message(self.m(&suite.name));
                 }
             }
             Event::CaseFinished { suite, case } => {
                 if let Some(pb) = &self.progress {
                     pb.inc(1);
                 }
-                self.line(&self.case_line(suite, case));
+                self.line(&self.case_line(&suite.name, case));
+                // Checks skipped because their setup failed are said once, by the setup.
                 let interesting = case.status != Status::Passed
                     && !(case.status == Status::Skipped
                         && case.kind == CaseKind::Check
-                        && self.problems.iter().any(|(s, _, c)| s == suite && c.kind == CaseKind::Setup));
+                        && self.problems.iter().any(|(s, c)| s.index == suite.index && c.kind == CaseKind::Setup));
                 if interesting {
-                    let file = self.files.get(suite).cloned().unwrap_or_default();
-                    self.problems.push((suite.clone(), file, (**case).clone()));
+                    self.problems.push((suite.clone(), (**case).clone()));
                 }
             }
-            Event::Warning(w) => self.line(&format!("{} {w}", self.paint(YELLOW, "warning:"))),
+            Event::SuiteFinished { .. } => {}
+            Event::Warning(w) => self.line(&format!("{} {}", self.paint(YELLOW, "warning:"), self.m(w))),
             Event::Interrupting(why) => {
                 let text = match why {
-                    crate::outcome::Interruption::Signal => {
+                    Interruption::Signal => {
                         "interrupted: stopping checks, running teardowns, writing reports (press Ctrl-C again to skip teardowns)"
                     }
-                    crate::outcome::Interruption::Deadline => {
+                    Interruption::Deadline => {
                         "the --timeout deadline passed: stopping checks, running teardowns, writing reports"
                     }
                 };

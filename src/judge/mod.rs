@@ -2,29 +2,46 @@
 //! browser alike: both reduce an assertion to "the value found" and judge it with the same
 //! predicates.
 
-use crate::http::Exchange;
+use crate::load::yaml::Pos;
+use crate::result::Finding;
+use crate::run::http::Exchange;
 use crate::suite::{
     AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, JsonType, Op, Predicate, Sha256Source, StatusPattern,
 };
-use crate::yaml::Pos;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
-/// An assertion that did not hold.
-#[derive(Clone, Debug)]
-pub struct Finding {
-    pub pos: Pos,
-    /// What was looked at: `status`, `header location`, `json $.commit`, `html .role text`.
-    pub subject: String,
-    pub expected: String,
-    pub actual: String,
+/// What judging a step's assertions found.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// The assertions that did not hold, in file order.
+    pub findings: Vec<Finding>,
+    /// One line per assertion, for the step log.
+    pub log: Vec<String>,
+}
+
+impl Verdict {
+    /// Records one assertion's result.
+    pub fn add(&mut self, pos: Pos, subject: String, result: Result<(), Mismatch>) {
+        match result {
+            Ok(()) => self.log.push(format!("  ✓ {subject}")),
+            Err(m) => {
+                self.log.push(format!("  ✗ {subject}: expected {}, got {}", m.expected, m.actual));
+                self.findings.push(Finding {
+                    line: pos.line,
+                    col: pos.col,
+                    subject,
+                    expected: m.expected,
+                    actual: m.actual,
+                });
+            }
+        }
+    }
 }
 
 /// Judges all of a step's assertions against an HTTP exchange. Parses HTML once if needed.
-/// Returns the findings and one log line per assertion.
-pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Json>) -> (Vec<Finding>, Vec<String>) {
-    let mut findings = Vec::new();
-    let mut log = Vec::new();
+pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Json>) -> Verdict {
+    let mut verdict = Verdict::default();
     let mut html: Option<scraper::Html> = None;
     for a in expect {
         let (subject, result) = match &a.kind {
@@ -124,15 +141,9 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                 ("certificate days_left".to_string(), r)
             }
         };
-        match result {
-            Ok(()) => log.push(format!("  ✓ {subject}")),
-            Err(m) => {
-                log.push(format!("  ✗ {subject}: expected {}, got {}", m.expected, m.actual));
-                findings.push(Finding { pos: a.pos, subject, expected: m.expected, actual: m.actual });
-            }
-        }
+        verdict.add(a.pos, subject, result);
     }
-    (findings, log)
+    verdict
 }
 
 /// Whether judging these assertions or captures needs the HTML parser (CPU work best done off
@@ -428,10 +439,11 @@ mod tests {
 
     #[test]
     fn expected_values_may_come_from_captures() {
-        let t = crate::template::Template::build(crate::template::parse("${{ role }}").expect("ok"), |_| {
-            Some(crate::template::Resolved::Capture)
-        })
-        .expect("ok");
+        let t =
+            crate::load::template::Template::build(crate::load::template::parse("${{ role }}").expect("ok"), |_| {
+                Some(crate::load::template::Resolved::Capture)
+            })
+            .expect("ok");
         let pred = p(vec![Op::Equals(JsonTemplate::Str(t))]);
         let caps = HashMap::from([("role".to_string(), json!("maintainer"))]);
         assert!(eval(&pred, Some(&json!("maintainer")), &caps, true).is_ok());

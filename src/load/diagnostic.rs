@@ -1,6 +1,6 @@
 //! Problems found in suite files, with the file, line and column and an excerpt of the line.
 
-use crate::yaml::Pos;
+use crate::load::yaml::Pos;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use std::path::PathBuf;
 use std::sync::Arc;

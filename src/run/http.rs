@@ -1,9 +1,10 @@
 //! HTTP steps: building clients per cookie scope, sending a request, and reading the answer
 //! into an `Exchange` that assertions and captures are judged against.
 
+use crate::load::template::Template;
 use crate::redact::Redactor;
+use crate::result::ProblemType;
 use crate::suite::{Auth, Body, Part, Request, Suite, Tls};
-use crate::template::Template;
 use reqwest::cookie::Jar;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -117,8 +118,8 @@ impl Exchange {
 /// Why a request got no answer to judge.
 #[derive(Debug)]
 pub struct TransportError {
-    /// `connection`, `dns`, `timeout`, `tls`, `request` (we could not build it), `body`.
-    pub type_: &'static str,
+    /// Connection, DNS, timeout, TLS, request (we could not build it), body.
+    pub type_: ProblemType,
     pub message: String,
 }
 
@@ -131,7 +132,7 @@ pub struct SendContext<'a> {
 
 /// Renders a template for a request, turning a missing capture into an error.
 fn render(t: &Template, cx: &SendContext) -> Result<String, TransportError> {
-    t.render_str(cx.captures).map_err(|message| TransportError { type_: "missing-capture", message })
+    t.render_str(cx.captures).map_err(|message| TransportError { type_: ProblemType::MissingCapture, message })
 }
 
 /// The full URL of a request: relative paths go under `base_url`.
@@ -141,7 +142,7 @@ pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, Transp
             Some(b) => format!("{b}{raw}"),
             None => {
                 return Err(TransportError {
-                    type_: "request",
+                    type_: ProblemType::Request,
                     message: format!("`{raw}` is relative but the suite has no base_url"),
                 });
             }
@@ -149,8 +150,10 @@ pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, Transp
     } else {
         raw.to_string()
     };
-    reqwest::Url::parse(&full)
-        .map_err(|e| TransportError { type_: "request", message: format!("`{full}` is not a valid URL ({e})") })
+    reqwest::Url::parse(&full).map_err(|e| TransportError {
+        type_: ProblemType::Request,
+        message: format!("`{full}` is not a valid URL ({e})"),
+    })
 }
 
 /// Sends one request and reads its response.
@@ -173,7 +176,8 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     for (name, value) in suite.defaults.headers.iter().chain(&req.headers) {
         let v = render(value, cx)?;
         cx.redactor.add_header(name, &v);
-        let bad = |what: &str| TransportError { type_: "request", message: format!("header `{name}`: {what}") };
+        let bad =
+            |what: &str| TransportError { type_: ProblemType::Request, message: format!("header `{name}`: {what}") };
         let n = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("not a valid header name"))?;
         let v = reqwest::header::HeaderValue::from_str(&v)
             .map_err(|_| bad("the value has characters a header cannot carry"))?;
@@ -199,9 +203,9 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     }
     b = match &req.body {
         None => b,
-        Some(Body::Json(t)) => {
-            b.json(&t.render(cx.captures).map_err(|message| TransportError { type_: "missing-capture", message })?)
-        }
+        Some(Body::Json(t)) => b.json(
+            &t.render(cx.captures).map_err(|message| TransportError { type_: ProblemType::MissingCapture, message })?,
+        ),
         Some(Body::Form(fields)) => {
             let pairs: Vec<(String, String)> =
                 fields.iter().map(|(k, v)| Ok((k.clone(), render(v, cx)?))).collect::<Result<_, TransportError>>()?;
@@ -210,7 +214,7 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         Some(Body::Text(t)) => b.body(render(t, cx)?),
         Some(Body::File(path)) => {
             let bytes = tokio::fs::read(path).await.map_err(|e| TransportError {
-                type_: "request",
+                type_: ProblemType::Request,
                 message: format!("cannot read {}: {e}", path.display()),
             })?;
             b.body(bytes)
@@ -283,7 +287,7 @@ async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::mult
             Part::Text { name, value } => form.text(name.clone(), render(value, cx)?),
             Part::File { name, path, filename, content_type } => {
                 let bytes = tokio::fs::read(path).await.map_err(|e| TransportError {
-                    type_: "request",
+                    type_: ProblemType::Request,
                     message: format!("cannot read {}: {e}", path.display()),
                 })?;
                 let fname = filename.clone().unwrap_or_else(|| {
@@ -292,7 +296,7 @@ async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::mult
                 let mut p = reqwest::multipart::Part::bytes(bytes).file_name(fname);
                 if let Some(ct) = content_type {
                     p = p.mime_str(ct).map_err(|e| TransportError {
-                        type_: "request",
+                        type_: ProblemType::Request,
                         message: format!("`{ct}` is not a content type: {e}"),
                     })?;
                 }
@@ -318,19 +322,19 @@ fn classify(e: &reqwest::Error, timeout: Duration, redactor: &Redactor) -> Trans
     let root = chain.last().cloned().unwrap_or_default();
     let url = e.url().map(|u| redactor.redact(u.as_str())).unwrap_or_default();
     let (type_, message) = if e.is_timeout() {
-        ("timeout", format!("no complete answer from {url} within {}", crate::duration::human(timeout)))
+        (ProblemType::Timeout, format!("no complete answer from {url} within {}", crate::duration::human(timeout)))
     } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
-        ("tls", format!("TLS handshake with {url} failed: {root}"))
+        (ProblemType::Tls, format!("TLS handshake with {url} failed: {root}"))
     } else if all.contains("dns") || all.contains("lookup") || all.contains("resolve") {
-        ("dns", format!("cannot resolve the host of {url}: {root}"))
+        (ProblemType::Dns, format!("cannot resolve the host of {url}: {root}"))
     } else if e.is_connect() {
-        ("connection", format!("cannot connect to {url}: {root}"))
+        (ProblemType::Connection, format!("cannot connect to {url}: {root}"))
     } else if e.is_body() || e.is_decode() {
-        ("body", format!("the response body from {url} broke off: {root}"))
+        (ProblemType::Body, format!("the response body from {url} broke off: {root}"))
     } else if e.is_redirect() {
-        ("redirect", format!("too many redirects from {url}"))
+        (ProblemType::Redirect, format!("too many redirects from {url}"))
     } else {
-        ("connection", format!("request to {url} failed: {root}"))
+        (ProblemType::Connection, format!("request to {url} failed: {root}"))
     };
     TransportError { type_, message: redactor.redact(&message) }
 }

@@ -4,11 +4,11 @@
 //! Every WebDriver call is bounded by a timeout (fantoccini has none of its own), and every
 //! session and driver process is closed on every path, including interruption.
 
-pub use crate::browser_model::*;
+pub use crate::suite::browser::*;
 
 use crate::judge;
-use crate::outcome::Problem;
 use crate::redact::Redactor;
+use crate::result::{Problem, ProblemType};
 use crate::suite::Suite;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value as Json, json};
@@ -258,21 +258,22 @@ impl Browsers {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| Problem::error("browser", "the browser pool is closed"))?;
+            .map_err(|_| Problem::error(ProblemType::Browser, "the browser pool is closed"))?;
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let opts = &suite.browser;
         let mut args: Vec<String> = Vec::new();
         let (w, h) = opts.window.unwrap_or((1280, 800));
         let (endpoint, remote, profile, caps) = match opts.kind {
             BrowserKind::Chrome => {
-                let (endpoint, remote) = self.chrome_endpoint().await.map_err(|e| Problem::error("driver", e))?;
+                let (endpoint, remote) =
+                    self.chrome_endpoint().await.map_err(|e| Problem::error(ProblemType::Driver, e))?;
                 args.extend(CHROME_ARGS.iter().map(|s| s.to_string()));
                 args.push(format!("--window-size={w},{h}"));
                 let profile = if remote {
                     None
                 } else {
                     let dir = tempfile::Builder::new().prefix("shakedown-chrome-").tempdir().map_err(|e| {
-                        Problem::error("browser", format!("cannot create a browser profile folder: {e}"))
+                        Problem::error(ProblemType::Browser, format!("cannot create a browser profile folder: {e}"))
                     })?;
                     args.push(format!("--user-data-dir={}", dir.path().display()));
                     Some(dir)
@@ -302,11 +303,11 @@ impl Browsers {
                     Some(u) => (u.trim_end_matches('/').to_string(), true),
                     None => {
                         let program = find_program(self.cfg.geckodriver.as_deref(), &["geckodriver"], &[]).ok_or_else(|| {
-                            Problem::error("driver", "geckodriver was not found. Install Firefox and geckodriver, pass --geckodriver PATH, or use --webdriver-url")
+                            Problem::error(ProblemType::Driver, "geckodriver was not found. Install Firefox and geckodriver, pass --geckodriver PATH, or use --webdriver-url")
                         })?;
                         let d = LocalDriver::start(&program, &[], "geckodriver")
                             .await
-                            .map_err(|e| Problem::error("driver", e))?;
+                            .map_err(|e| Problem::error(ProblemType::Driver, e))?;
                         let url = d.url.clone();
                         self.extra_drivers.lock().await.insert(id, d);
                         (url, false)
@@ -321,10 +322,10 @@ impl Browsers {
             }
         };
         let Json::Object(cap_map) = caps else {
-            return Err(Problem::error("browser", "internal: capabilities are not an object"));
+            return Err(Problem::error(ProblemType::Browser, "internal: capabilities are not an object"));
         };
         let mut builder = ClientBuilder::rustls()
-            .map_err(|e| Problem::error("driver", format!("cannot set up the WebDriver client: {e}")))?;
+            .map_err(|e| Problem::error(ProblemType::Driver, format!("cannot set up the WebDriver client: {e}")))?;
         builder.capabilities(cap_map);
         let connect = builder.connect(&endpoint);
         let client = match tokio::time::timeout(Duration::from_secs(60), connect).await {
@@ -337,13 +338,16 @@ impl Browsers {
                     "is Chromium installed (`apt-get install chromium`)? pass --browser-binary PATH if it is elsewhere"
                 };
                 return Err(Problem::error(
-                    "driver",
+                    ProblemType::Driver,
                     format!("the browser did not start: {}; {hint}", first_line(&e.to_string())),
                 ));
             }
             Err(_) => {
                 self.stop_extra(id).await;
-                return Err(Problem::error("driver", format!("no browser session from {endpoint} within 60s")));
+                return Err(Problem::error(
+                    ProblemType::Driver,
+                    format!("no browser session from {endpoint} within 60s"),
+                ));
             }
         };
         if let Ok(mut open) = self.open.lock() {
@@ -418,9 +422,8 @@ pub struct StepContext<'a> {
     /// Where this check's artifacts go, and the files saved so far.
     pub artifacts: &'a Path,
     pub attachments: &'a mut Vec<PathBuf>,
-    pub file: &'a str,
-    pub line: u32,
-    pub label: String,
+    /// Where the step is in the suite file.
+    pub pos: crate::load::yaml::Pos,
 }
 
 impl Session {
@@ -434,7 +437,7 @@ impl Session {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(classify(what, &e)),
             Err(_) => Err(Problem::error(
-                "timeout",
+                ProblemType::Timeout,
                 format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout)),
             )),
         }
@@ -464,7 +467,7 @@ impl Session {
             if Instant::now() + pause > deadline {
                 let what = if seen_hidden { "is not visible" } else { "matches nothing" };
                 return Err(Problem::failure(
-                    "element",
+                    ProblemType::Element,
                     format!("`{t}` {what} after {}", crate::duration::human(wait)),
                 ));
             }
@@ -493,13 +496,13 @@ impl Session {
     }
 
     async fn act(&mut self, step: &BrowserStep, wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {
-        let render = |t: &crate::template::Template, caps: &HashMap<String, Json>| {
-            t.render_str(caps).map_err(|m| Problem::error("missing-capture", m))
+        let render = |t: &crate::load::template::Template, caps: &HashMap<String, Json>| {
+            t.render_str(caps).map_err(|m| Problem::error(ProblemType::MissingCapture, m))
         };
         match &step.action {
             BrowserAction::Goto(t) => {
                 let raw = render(t, cx.captures)?;
-                let url = crate::http::resolve_url(&raw, cx.suite.base_url.as_deref())
+                let url = crate::run::http::resolve_url(&raw, cx.suite.base_url.as_deref())
                     .map_err(|e| Problem::error(e.type_, e.message))?;
                 let _ = writeln!(cx.log, "→ goto {}", cx.redactor.redact(url.as_str()));
                 // Cookies the HTTP steps got since the last page go along, when the browser is
@@ -528,7 +531,7 @@ impl Session {
                     let el = self.find(t, true, deadline.saturating_duration_since(Instant::now())).await?;
                     match self.wd("click", el.click()).await {
                         Ok(()) => break,
-                        Err(p) if p.type_ == "element" && Instant::now() < deadline => {
+                        Err(p) if p.type_ == ProblemType::Element && Instant::now() < deadline => {
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }
                         Err(p) => return Err(p),
@@ -572,7 +575,7 @@ impl Session {
                     if self.wd("select", el.select_by_value(&value)).await.is_err() {
                         self.wd("select", el.select_by_label(&value)).await.map_err(|_| {
                             Problem::failure(
-                                "element",
+                                ProblemType::Element,
                                 format!("`{t}` has no option with the value or label {value:?}"),
                             )
                         })?;
@@ -597,8 +600,9 @@ impl Session {
             BrowserAction::Upload { target, files } => {
                 let mut paths = Vec::new();
                 for f in files {
-                    let abs = std::path::absolute(f)
-                        .map_err(|e| Problem::error("request", format!("cannot resolve {}: {e}", f.display())))?;
+                    let abs = std::path::absolute(f).map_err(|e| {
+                        Problem::error(ProblemType::Request, format!("cannot resolve {}: {e}", f.display()))
+                    })?;
                     paths.push(if self.remote { self.push_file(&abs).await? } else { abs.display().to_string() });
                 }
                 let _ = writeln!(
@@ -628,8 +632,11 @@ impl Session {
                             match self.wd("attribute", el.attr(a)).await? {
                                 Some(v) => Json::String(v),
                                 None => {
-                                    return Err(Problem::failure("capture", format!("`{t}` has no attribute `{a}`"))
-                                        .at(pos.line));
+                                    return Err(Problem::failure(
+                                        ProblemType::Capture,
+                                        format!("`{t}` has no attribute `{a}`"),
+                                    )
+                                    .at(pos.line));
                                 }
                             }
                         }
@@ -657,7 +664,7 @@ impl Session {
                     && let Err(m) = judge::eval(pred, Some(&v), cx.captures, true)
                 {
                     return Err(Problem::failure(
-                        "assertion",
+                        ProblemType::Assertion,
                         format!("eval: expected {}, got {}", m.expected, m.actual),
                     ));
                 }
@@ -669,7 +676,7 @@ impl Session {
                 let _ = writeln!(cx.log, "→ no console errors");
                 if self.kind != BrowserKind::Chrome {
                     return Err(Problem::error(
-                        "unsupported",
+                        ProblemType::Unsupported,
                         "reading the console is only supported with Chrome/Chromium",
                     ));
                 }
@@ -680,65 +687,48 @@ impl Session {
                     .map(|e| e.get("message").and_then(Json::as_str).unwrap_or("").to_string())
                     .collect();
                 if !errors.is_empty() {
-                    return Err(Problem::failure(
-                        "console",
-                        format!("the browser console has {} error(s); first: {}", errors.len(), errors[0]),
-                    )
-                    .details(errors.join("\n")));
+                    let first = errors.first().cloned().unwrap_or_default();
+                    let mut p = Problem::failure(
+                        ProblemType::Console,
+                        format!("the browser console has {} error(s); first: {first}", errors.len()),
+                    );
+                    p.notes = errors;
+                    return Err(p);
                 }
             }
         }
         Ok(())
     }
 
+    /// Waits until every assertion holds, judging what the page shows with the one judge.
     async fn see(&self, asserts: &[BrowserAssert], wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {
         let deadline = Instant::now() + wait;
         let mut pause = Duration::from_millis(50);
         loop {
-            let mut failed = None;
+            let mut verdict = judge::Verdict::default();
             for a in asserts {
                 // An element that went stale mid-read (the page is changing) is "not yet".
                 let actual = match self.observe(&a.subject).await {
                     Ok(v) => v,
-                    Err(p) if p.type_ == "element" => None,
+                    Err(p) if p.type_ == ProblemType::Element => None,
                     Err(p) => return Err(p),
                 };
-                if let Err(m) = judge::eval(&a.pred, actual.as_ref(), cx.captures, false) {
-                    failed = Some((a, m));
+                verdict.add(a.pos, a.subject.to_string(), judge::eval(&a.pred, actual.as_ref(), cx.captures, false));
+                if !verdict.findings.is_empty() {
                     break;
                 }
             }
-            let Some((a, m)) = failed else {
-                for a in asserts {
-                    let _ = writeln!(cx.log, "  ✓ {}", a.subject);
+            if verdict.findings.is_empty() {
+                for l in &verdict.log {
+                    let _ = writeln!(cx.log, "{l}");
                 }
                 return Ok(());
-            };
+            }
             if Instant::now() + pause > deadline {
-                let url =
-                    self.wd("current url", self.client.current_url()).await.map(|u| u.to_string()).unwrap_or_default();
-                let expected = cx.redactor.redact(&m.expected);
-                let actual = judge::truncate(&cx.redactor.redact(&m.actual), 300);
-                let details = format!(
-                    "{} (browser) at {}:{}\n\n{}:{}:{}  {}\n  expected: {}\n  actual:   {} (still, after waiting {})\n  page:     {}",
-                    cx.label,
-                    cx.file,
-                    cx.line,
-                    cx.file,
-                    a.pos.line,
-                    a.pos.col,
-                    a.subject,
-                    expected,
-                    actual,
-                    crate::duration::human(wait),
-                    cx.redactor.redact(&url)
-                );
-                return Err(Problem::failure(
-                    "assertion",
-                    format!("{}: expected {}, got {}", a.subject, expected, actual),
-                )
-                .at(a.pos.line)
-                .details(details));
+                let mut p = Problem::findings(verdict.findings);
+                p.waited = Some(wait);
+                p.page = self.page_url().await;
+                return Err(p);
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 3 / 2).min(Duration::from_millis(500));
@@ -828,16 +818,17 @@ impl Session {
     async fn push_file(&self, path: &Path) -> Result<String, Problem> {
         let bytes = tokio::fs::read(path)
             .await
-            .map_err(|e| Problem::error("request", format!("cannot read {}: {e}", path.display())))?;
+            .map_err(|e| Problem::error(ProblemType::Request, format!("cannot read {}: {e}", path.display())))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload".into());
-        let zipped = zip_one(&name, &bytes)
-            .map_err(|e| Problem::error("browser", format!("cannot zip {name} for the remote browser: {e}")))?;
+        let zipped = zip_one(&name, &bytes).map_err(|e| {
+            Problem::error(ProblemType::Browser, format!("cannot zip {name} for the remote browser: {e}"))
+        })?;
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD.encode(zipped);
         let v = self.wd("upload file to the grid", self.client.issue_cmd(ExtraCommand::File(b64))).await?;
         v.as_str().map(str::to_string).ok_or_else(|| {
             Problem::error(
-                "browser",
+                ProblemType::Browser,
                 "the WebDriver server did not return a path for the uploaded file (is it Selenium Grid 4?)",
             )
         })
@@ -920,14 +911,16 @@ fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
     let text = first_line(&e.to_string());
     let lower = text.to_ascii_lowercase();
     match e {
-        CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => {
-            Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}"))
-        }
-        _ if lower.contains("could not be reached") => {
-            Problem::error("driver", format!("lost the connection to the WebDriver server during `{what}`: {text}"))
-        }
+        CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => Problem::error(
+            ProblemType::Driver,
+            format!("lost the connection to the WebDriver server during `{what}`: {text}"),
+        ),
+        _ if lower.contains("could not be reached") => Problem::error(
+            ProblemType::Driver,
+            format!("lost the connection to the WebDriver server during `{what}`: {text}"),
+        ),
         _ if lower.contains("no such element") || lower.contains("stale element") => {
-            Problem::failure("element", format!("`{what}`: {text}"))
+            Problem::failure(ProblemType::Element, format!("`{what}`: {text}"))
         }
         _ if lower.contains("invalid session")
             || lower.contains("session deleted")
@@ -936,13 +929,16 @@ fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
             || lower.contains("crash")
             || lower.contains("target window already closed") =>
         {
-            Problem::error("browser-crash", format!("the browser crashed or went away during `{what}`: {text}"))
+            Problem::error(
+                ProblemType::BrowserCrash,
+                format!("the browser crashed or went away during `{what}`: {text}"),
+            )
         }
         _ if lower.contains("element not interactable") || lower.contains("element click intercepted") => {
-            Problem::failure("element", format!("`{what}`: {text}"))
+            Problem::failure(ProblemType::Element, format!("`{what}`: {text}"))
         }
-        _ if lower.contains("javascript error") => Problem::failure("script", format!("`{what}`: {text}")),
-        _ => Problem::error("browser", format!("`{what}` failed: {text}")),
+        _ if lower.contains("javascript error") => Problem::failure(ProblemType::Script, format!("`{what}`: {text}")),
+        _ => Problem::error(ProblemType::Browser, format!("`{what}` failed: {text}")),
     }
 }
 

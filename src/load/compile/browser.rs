@@ -1,9 +1,9 @@
 //! Compiling `browser:` steps and suite-level browser options.
 
 use super::{Compiler, Fields};
-use crate::browser_model::*;
+use crate::load::yaml::{Node, Value};
+use crate::suite::browser::*;
 use crate::suite::{Action, Op, Predicate, Step};
-use crate::yaml::{Node, Value};
 
 /// The keys that make a step a browser step; each step has exactly one.
 pub(super) const ACTIONS: &[&str] = &[
@@ -142,7 +142,7 @@ impl Compiler<'_> {
     }
 
     /// `{ selector: value, … }` pairs (fill, select).
-    fn target_values(&mut self, node: &Node, what: &str) -> Vec<(Target, crate::template::Template)> {
+    fn target_values(&mut self, node: &Node, what: &str) -> Vec<(Target, crate::load::template::Template)> {
         let Some(f) = self.fields(node, what, &[]) else { return Vec::new() };
         let mut out = Vec::new();
         for (sel, k, v) in f.entries {

@@ -2,10 +2,10 @@
 //! interpolation, compiles JSONPath, regexes and CSS selectors, and checks file references.
 //! It collects every problem in the file rather than stopping at the first.
 
-use crate::diagnostic::{Diagnostic, FileDiagnostics, suggest};
+use crate::load::diagnostic::{Diagnostic, FileDiagnostics, suggest};
+use crate::load::template::{self, RawExpr, Resolved, Scope, Template};
+use crate::load::yaml::{self, Node, Pos, Value};
 use crate::suite::*;
-use crate::template::{self, RawExpr, Resolved, Scope, Template};
-use crate::yaml::{self, Node, Pos, Value};
 use serde_json::Value as Json;
 use serde_json_path::JsonPath;
 use std::collections::{HashMap, HashSet};
@@ -526,7 +526,7 @@ impl<'a> Compiler<'a> {
         let tls = f.get("tls").map(|n| self.tls(n)).unwrap_or_default();
         let browser = match f.get("browser") {
             Some(n) => self.browser_options(n),
-            None => crate::browser_model::BrowserOptions::default(),
+            None => crate::suite::browser::BrowserOptions::default(),
         };
 
         let setup = f.get("setup").map(|n| self.steps(n, "`setup`", &defaults)).unwrap_or_default();
@@ -562,8 +562,8 @@ impl<'a> Compiler<'a> {
             for step in needs_base {
                 let url = match &step.action {
                     Action::Http(r) => Some(&r.url),
-                    Action::Browser(crate::browser_model::BrowserStep {
-                        action: crate::browser_model::BrowserAction::Goto(u),
+                    Action::Browser(crate::suite::browser::BrowserStep {
+                        action: crate::suite::browser::BrowserAction::Goto(u),
                         ..
                     }) => Some(u),
                     Action::Browser(_) => None,

@@ -3,8 +3,10 @@
 //! Every item keeps its position in the file, so failures can point at the line that asked
 //! for them.
 
-use crate::template::Template;
-use crate::yaml::Pos;
+pub mod browser;
+
+use crate::load::template::Template;
+use crate::load::yaml::Pos;
 use serde_json::Value as Json;
 use serde_json_path::JsonPath;
 use std::path::PathBuf;
@@ -31,7 +33,7 @@ pub struct Suite {
     pub teardown: Vec<Step>,
     /// Values of the suite's secrets, masked in every output.
     pub secret_values: Vec<String>,
-    pub browser: crate::browser_model::BrowserOptions,
+    pub browser: crate::suite::browser::BrowserOptions,
 }
 
 /// Settings every request and check of a suite starts from.
@@ -99,7 +101,7 @@ pub struct Step {
 #[derive(Debug)]
 pub enum Action {
     Http(Box<Request>),
-    Browser(crate::browser_model::BrowserStep),
+    Browser(crate::suite::browser::BrowserStep),
 }
 
 /// Repeat a step until its expectations hold, e.g. to wait for a rollout.

@@ -1,0 +1,139 @@
+//! Finding suite files, the variables they may use, loading them, and choosing the checks
+//! that `--filter` and `--tag` select.
+
+use crate::cli::{LoadArgs, SelectArgs};
+use crate::load::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::load::{self, LoadContext};
+use crate::suite::Suite;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Suite files named by the paths: files as given, folders searched (symlinks followed, loops
+/// stopped) for `*.yaml`/`*.yml`, in name order.
+pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            out.push(p.clone());
+        } else if p.is_dir() {
+            let before = out.len();
+            for entry in walkdir::WalkDir::new(p).follow_links(true).sort_by_file_name() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    // A symlink back to a folder above: its files are already on the list.
+                    Err(e) if e.loop_ancestor().is_some() => continue,
+                    Err(e) => return Err(format!("cannot read the folder {}: {e}", p.display())),
+                };
+                let is_suite = matches!(entry.path().extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+                if is_suite && !entry.file_type().is_dir() {
+                    out.push(entry.into_path());
+                }
+            }
+            if out.len() == before {
+                return Err(format!("no suite files (*.yaml, *.yml) in {}", p.display()));
+            }
+        } else {
+            return Err(format!("{} does not exist", p.display()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    Ok(out)
+}
+
+/// The environment, `--env-file` on top, and `--var`s.
+pub fn load_context(args: &LoadArgs) -> Result<LoadContext, String> {
+    let mut env: HashMap<String, String> =
+        std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
+    if let Some(file) = &args.env_file {
+        env.extend(read_env_file(file)?);
+    }
+    let mut vars = Vec::new();
+    for v in &args.vars {
+        match v.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => vars.push((name.trim().to_string(), value.to_string())),
+            _ => return Err(format!("--var `{v}` is not NAME=VALUE")),
+        }
+    }
+    Ok(LoadContext { env, vars, environment: args.environment.clone() })
+}
+
+/// `NAME=VALUE` lines; `#` comments, blank lines, `export ` and surrounding quotes allowed.
+fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read --env-file {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let l = l.strip_prefix("export ").unwrap_or(l);
+        let Some((k, v)) = l.split_once('=') else {
+            return Err(format!("{}:{}: expected NAME=VALUE", path.display(), i + 1));
+        };
+        let k = k.trim();
+        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("{}:{}: `{k}` is not a variable name", path.display(), i + 1));
+        }
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+            .unwrap_or(v);
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+/// Loads every file, collecting suites and problems.
+pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), String> {
+    let files = find_suites(&args.paths)?;
+    let cx = load_context(args)?;
+    let mut suites = Vec::new();
+    let mut problems = Vec::new();
+    for f in files {
+        match load::load_file(&f, &cx) {
+            Ok(s) => suites.push(s),
+            Err(d) => problems.push(d),
+        }
+    }
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for s in &suites {
+        if let Some(first) = seen.insert(s.name.clone(), s.file.clone()) {
+            problems.push(FileDiagnostics {
+                file: s.file.clone(),
+                source: None,
+                diagnostics: vec![Diagnostic {
+                    pos: None,
+                    len: None,
+                    message: format!("the suite name `{}` is also used by {}", s.name, first.display()),
+                    help: Some("suite names identify suites in reports: give each file its own `name`".into()),
+                }],
+            });
+        }
+    }
+    Ok((suites, problems))
+}
+
+/// Keeps the checks that `--filter` and `--tag` select; drops suites left with none.
+pub fn select(suites: &mut Vec<Suite>, sel: &SelectArgs) {
+    if sel.filter.is_empty() && sel.tag.is_empty() {
+        return;
+    }
+    for s in suites.iter_mut() {
+        let suite_name = s.name.clone();
+        let suite_tags = s.tags.clone();
+        s.checks.retain(|c| {
+            let full = format!("{suite_name} › {}", c.name);
+            let by_name = sel.filter.is_empty()
+                || sel
+                    .filter
+                    .iter()
+                    .any(|f| full.contains(f.as_str()) || format!("{suite_name}/{}", c.name).contains(f.as_str()));
+            let by_tag = sel.tag.is_empty() || sel.tag.iter().any(|t| c.tags.contains(t) || suite_tags.contains(t));
+            by_name && by_tag
+        });
+    }
+    suites.retain(|s| !s.checks.is_empty());
+}

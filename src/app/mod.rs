@@ -1,0 +1,58 @@
+//! From the parsed command line to an exit code: find and load suites, run them, write reports.
+
+mod discover;
+mod inspect;
+mod run;
+pub mod schema;
+
+use crate::cli::{Cli, Command};
+use crate::exit;
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+
+/// Parses the command line, does the work, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::INVALID } else { exit::OK };
+        }
+    };
+    match cli.command {
+        Command::Schema => {
+            out(format_args!("{}", crate::app::schema::SCHEMA.trim_end()));
+            exit::OK
+        }
+        Command::Validate(args) => inspect::validate(&args),
+        Command::List(args) => inspect::list(&args),
+        Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run::run(*args)),
+            Err(e) => {
+                err(format_args!("error: cannot start the async runtime: {e}"));
+                exit::RUNNER_ERROR
+            }
+        },
+    }
+}
+
+/// A line on stdout. Unlike `println!`, a closed pipe (`shakedown list | head -1`) is not a
+/// panic: the reader has gone, so there is no one left to tell.
+pub(crate) fn out(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// A line on stderr, ignoring a closed pipe like [`out`].
+pub(crate) fn err(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+pub(crate) fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// A problem with the command line itself (not a suite).
+pub(crate) fn usage_error(message: &str) -> i32 {
+    err(format_args!("error: {message}"));
+    exit::INVALID
+}

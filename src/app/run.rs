@@ -1,0 +1,208 @@
+//! `run`: load, run the suites with every reporter on the event stream, and turn what
+//! happened into an exit code.
+
+use super::discover::{load_all, select};
+use super::inspect::print_problems;
+use super::{err, usage_error};
+use crate::cli::RunArgs;
+use crate::event::{Event, SuiteInfo};
+use crate::exit;
+use crate::load::diagnostic::FileDiagnostics;
+use crate::redact::Redactor;
+use crate::report::{ReportOptions, Reporters};
+use crate::result::{CaseKind, CaseResult, Interruption, Problem, ProblemType, RunSummary, Totals};
+use crate::run::{self, Cancel, RunOptions};
+use crate::suite::Suite;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub async fn run(args: RunArgs) -> i32 {
+    let (mut suites, problems) = match load_all(&args.load) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
+    let redactor = Redactor::new();
+    for s in &suites {
+        for v in &s.secret_values {
+            redactor.add(v);
+        }
+    }
+    let tty = std::io::stdout().is_terminal();
+    let report_opts = ReportOptions {
+        terminal: true,
+        junit: args.junit.clone(),
+        json: args.json.clone(),
+        color: tty && std::env::var_os("NO_COLOR").is_none(),
+        progress: tty && std::env::var_os("CI").is_none(),
+        verbose: args.verbose,
+        fail_on_flaky: args.fail_on_flaky,
+    };
+    if !problems.is_empty() {
+        // Nothing is judged when a suite is invalid, but the pipeline still gets a report that
+        // says why.
+        print_problems(&problems);
+        let mut reporters = Reporters::new(&ReportOptions { terminal: false, ..report_opts }, &redactor);
+        report_load_failures(&problems, &mut reporters);
+        return match reporters.finish() {
+            Ok(()) => exit::INVALID,
+            Err(e) => {
+                err(format_args!("error: {e}"));
+                e.exit_code()
+            }
+        };
+    }
+    select(&mut suites, &args.select);
+    if suites.is_empty() {
+        return usage_error("no check matches --filter/--tag");
+    }
+    if args.jobs == 0 {
+        return usage_error("--jobs must be at least 1");
+    }
+    if args.browser.browsers == 0 {
+        return usage_error("--browsers must be at least 1");
+    }
+    if let Some(u) = &args.browser.webdriver_url
+        && !matches!(reqwest::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https"))
+    {
+        return usage_error(&format!("--webdriver-url `{u}` is not an http(s) URL"));
+    }
+
+    let mut reporters = Reporters::new(&report_opts, &redactor);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let display = tokio::spawn(async move {
+        while let Some(e) = rx.recv().await {
+            reporters.on_event(&e);
+        }
+        reporters
+    });
+
+    let cancel = Cancel::default();
+    let watcher = spawn_interrupts(cancel.clone(), args.timeout, tx.clone());
+    let opts = RunOptions {
+        jobs: args.jobs,
+        fail_fast: args.fail_fast,
+        teardown_grace: args.teardown_grace,
+        artifacts_dir: args.artifacts.clone(),
+    };
+    let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
+    let browsers = crate::browser::Browsers::new(crate::browser::BrowserConfig {
+        webdriver_url: args.browser.webdriver_url.clone(),
+        chromedriver: args.browser.chromedriver.clone(),
+        geckodriver: args.browser.geckodriver.clone(),
+        browser_binary: args.browser.browser_binary.clone(),
+        max_sessions: args.browser.browsers,
+        args: args.browser.browser_args.clone(),
+        screenshot_every_step: args.browser.screenshots == "all",
+        command_timeout: Duration::from_secs(30),
+    });
+    let summary = run::run(suites, opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
+    // No driver or browser outlives the run.
+    browsers.shutdown().await;
+    watcher.abort();
+    let mut reporters = match display.await {
+        Ok(r) => r,
+        Err(e) => {
+            err(format_args!("error: the reporters stopped: {e}"));
+            return exit::RUNNER_ERROR;
+        }
+    };
+    if let Err(e) = reporters.finish() {
+        err(format_args!("error: {e}"));
+        return e.exit_code();
+    }
+    verdict(&summary, args.fail_on_flaky)
+}
+
+/// The exit code for a finished run.
+fn verdict(summary: &RunSummary, fail_on_flaky: bool) -> i32 {
+    let t = summary.totals;
+    if summary.interrupted == Some(Interruption::Signal) {
+        exit::INTERRUPTED
+    } else if t.failed + t.errors > 0 || (fail_on_flaky && t.flaky > 0) {
+        exit::CHECKS_FAILED
+    } else if t.skipped == t.tests {
+        err(format_args!("error: every check was skipped"));
+        exit::CHECKS_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// Suite files that could not be loaded, as report entries: a `[load]` error testcase each.
+fn report_load_failures(problems: &[FileDiagnostics], reporters: &mut Reporters) {
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let mut totals = Totals::default();
+    reporters.on_event(&Event::RunStarted { suites: problems.len(), checks: problems.len() });
+    for (index, d) in problems.iter().enumerate() {
+        let name = d.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
+        let suite = Arc::new(SuiteInfo {
+            index,
+            name,
+            file: d.file.clone(),
+            environment: "default".into(),
+            base_url: None,
+            commit: None,
+            started,
+        });
+        let lines = d.one_line_each();
+        let message = format!("the suite file is invalid: {}", lines.first().cloned().unwrap_or_default());
+        let mut problem = Problem::error(ProblemType::Load, message);
+        problem.notes = lines;
+        let line = d.diagnostics.first().and_then(|x| x.pos).map(|p| p.line);
+        let case = CaseResult::new("[load]", CaseKind::Load, line).with_problem(problem);
+        totals.add(case.status);
+        reporters.on_event(&Event::SuiteStarted { suite: suite.clone() });
+        reporters.on_event(&Event::CaseFinished { suite: suite.clone(), case: Box::new(case) });
+        reporters.on_event(&Event::SuiteFinished { suite, duration: Duration::ZERO });
+    }
+    let summary = RunSummary { started, duration: t0.elapsed(), suites: problems.len(), totals, interrupted: None };
+    reporters.on_event(&Event::RunFinished(summary));
+}
+
+/// SIGINT/SIGTERM and the `--timeout` deadline stop the run; a second signal also stops
+/// teardowns.
+fn spawn_interrupts(
+    cancel: Cancel,
+    deadline: Option<Duration>,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let signal = async {
+            #[cfg(unix)]
+            {
+                match term.as_mut() {
+                    Some(t) => tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = t.recv() => {}
+                    },
+                    None => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        };
+        let timer = async {
+            match deadline {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let why = tokio::select! {
+            _ = signal => Interruption::Signal,
+            _ = timer => Interruption::Deadline,
+        };
+        cancel.interrupt(why);
+        let _ = events.send(Event::Interrupting(why));
+        // A second signal skips the teardowns.
+        let _ = tokio::signal::ctrl_c().await;
+        cancel.teardowns.cancel();
+    })
+}

@@ -1,0 +1,116 @@
+//! One check: its steps, attempt after attempt (`retries`), with its own teardown after each.
+//! A check that passes after a failed attempt is flaky, never plain green.
+
+use super::Shared;
+use super::cancel::cancellable;
+use super::http::Scope;
+use super::step::{run_steps, run_steps_all};
+use super::suite::SuiteState;
+use crate::result::{CaseKind, CaseResult, Interruption, Problem, ProblemType, Status};
+use crate::suite::{Check, Step};
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+pub(super) fn interrupted_case(check: &Check, shared: &Shared, duration: Duration, log: String) -> CaseResult {
+    let why = match shared.cancel.reason() {
+        Some(Interruption::Deadline) => "the run's --timeout passed before this check finished",
+        _ => "the run was interrupted (SIGINT/SIGTERM) before this check finished",
+    };
+    let mut c = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line))
+        .with_problem(Problem::error(ProblemType::Interrupted, why).at(check.pos.line));
+    c.duration = duration;
+    c.log = log;
+    c
+}
+
+pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> CaseResult {
+    let t = Instant::now();
+    let mut log = String::new();
+    let mut earlier = Vec::new();
+    let shared_scope = state.scope.clone();
+    if check.isolated {
+        match Scope::new(&state.suite.tls) {
+            Ok(s) => state.scope = s,
+            Err(e) => {
+                return CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line))
+                    .with_problem(Problem::error(ProblemType::Config, e));
+            }
+        }
+    }
+    let mut last: Result<(), Problem> = Ok(());
+    for attempt in 0..=check.retries {
+        if attempt > 0 {
+            let _ = writeln!(log, "— attempt {} of {} —", attempt + 1, check.retries + 1);
+            state.artifacts = state.artifacts.with_file_name(format!(
+                "{}-attempt-{}",
+                crate::browser::slug(&check.name),
+                attempt + 1
+            ));
+        }
+        last = cancellable(&shared.cancel.checks, run_steps(&check.steps, state, &mut log, shared)).await;
+        // One fresh browser session per attempt; its cookies go to the suite's jar unless the
+        // check keeps its cookies to itself.
+        state.end_session(shared, !check.isolated).await;
+        if !check.teardown.is_empty() {
+            let _ = writeln!(log, "teardown:");
+            let r = run_teardown(&check.teardown, state, &mut log, shared).await;
+            // A teardown's browser session ends with it: the next attempt starts fresh.
+            state.end_session(shared, !check.isolated).await;
+            if let Err(p) = r {
+                let _ = writeln!(log, "  teardown failed: {}", crate::report::details::headline(&p, &shared.redactor));
+                if last.is_ok() {
+                    last = Err(Problem { during: Some("teardown failed"), ..p });
+                }
+            }
+        }
+        match &last {
+            Ok(()) => break,
+            Err(p) if p.type_ == ProblemType::Interrupted || shared.cancel.checks.is_cancelled() => break,
+            Err(p) if attempt < check.retries => earlier.push(p.clone()),
+            Err(_) => {}
+        }
+    }
+    state.end_session(shared, false).await;
+    state.scope = shared_scope;
+    let attachments = std::mem::take(&mut state.attachments);
+    if shared.cancel.checks.is_cancelled() && last.is_err() {
+        let mut c = interrupted_case(check, shared, t.elapsed(), log);
+        c.earlier_attempts = earlier;
+        c.attachments = attachments;
+        return c;
+    }
+    let mut case = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line));
+    case.duration = t.elapsed();
+    case.log = log;
+    case.attachments = attachments;
+    match last {
+        Ok(()) if earlier.is_empty() => {}
+        Ok(()) => case.status = Status::Flaky,
+        Err(p) => case = case.with_problem(p),
+    }
+    case.earlier_attempts = earlier;
+    case
+}
+
+/// Teardown runs even after an interruption, within the grace period, unless a second signal
+/// stops it.
+pub(super) async fn run_teardown(
+    steps: &[Step],
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
+    let grace = shared.opts.teardown_grace;
+    let fut = run_steps_all(steps, state, log, shared);
+    if shared.cancel.checks.is_cancelled() {
+        match tokio::time::timeout(grace, cancellable(&shared.cancel.teardowns, fut)).await {
+            Ok(r) => r,
+            Err(_) => Err(Problem::error(
+                ProblemType::Interrupted,
+                format!("teardown did not finish within {} after the interruption", crate::duration::human(grace)),
+            )),
+        }
+    } else {
+        cancellable(&shared.cancel.teardowns, fut).await
+    }
+}

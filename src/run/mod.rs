@@ -1,0 +1,109 @@
+//! The run engine: suites run concurrently (bounded by `--jobs`); inside a suite, setup, then
+//! the checks in file order sharing a cookie jar and captures, then teardown, which always runs
+//! (`suite`). A check runs its steps with retries (`check`); each step is a request or a
+//! browser action (`step`). Everything is told through events; the run returns its summary,
+//! also when interrupted.
+
+mod cancel;
+mod check;
+pub mod http;
+mod step;
+mod suite;
+
+pub use cancel::Cancel;
+
+use crate::browser::Browsers;
+use crate::event::Event;
+use crate::redact::Redactor;
+use crate::result::{RunSummary, Status, Totals};
+use crate::suite::Suite;
+use futures_util::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Run-wide settings, from the command line.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub jobs: usize,
+    pub fail_fast: bool,
+    /// How long teardowns may take once a run is interrupted.
+    pub teardown_grace: Duration,
+    pub artifacts_dir: std::path::PathBuf,
+}
+
+/// Shared by every suite of a run.
+struct Shared {
+    opts: RunOptions,
+    browsers: Arc<Browsers>,
+    redactor: Redactor,
+    events: UnboundedSender<Event>,
+    cancel: Cancel,
+    /// Whether any check failed or errored (for `--fail-fast`).
+    failed: AtomicBool,
+    totals: Mutex<Totals>,
+}
+
+impl Shared {
+    fn emit(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+
+    /// Counts a decided testcase.
+    fn count(&self, status: Status) {
+        if matches!(status, Status::Failed | Status::Errored) {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        if let Ok(mut t) = self.totals.lock() {
+            t.add(status);
+        }
+    }
+}
+
+/// Runs the suites and returns how it went.
+pub async fn run(
+    suites: Vec<Arc<Suite>>,
+    opts: RunOptions,
+    redactor: Redactor,
+    events: UnboundedSender<Event>,
+    cancel: Cancel,
+    browsers: Arc<Browsers>,
+) -> RunSummary {
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let shared = Arc::new(Shared {
+        opts,
+        browsers,
+        redactor,
+        events,
+        cancel,
+        failed: AtomicBool::new(false),
+        totals: Mutex::new(Totals::default()),
+    });
+    let checks = suites.iter().map(|s| s.checks.len()).sum::<usize>();
+    shared.emit(Event::RunStarted { suites: suites.len(), checks });
+    for s in &suites {
+        if s.tls.insecure {
+            shared.emit(Event::Warning(format!(
+                "{}: TLS certificate verification is OFF for this suite (tls.insecure)",
+                s.file.display()
+            )));
+        }
+    }
+    let count = suites.len();
+    let jobs = shared.opts.jobs.max(1);
+    futures_util::stream::iter(suites.into_iter().enumerate())
+        .map(|(i, s)| {
+            let shared = shared.clone();
+            async move { suite::run_suite(i, s, &shared).await }
+        })
+        .buffer_unordered(jobs)
+        .collect::<Vec<()>>()
+        .await;
+    let totals = shared.totals.lock().map(|t| *t).unwrap_or_default();
+    let summary =
+        RunSummary { started, duration: t0.elapsed(), suites: count, totals, interrupted: shared.cancel.reason() };
+    shared.emit(Event::RunFinished(summary));
+    summary
+}

@@ -1,0 +1,159 @@
+//! One suite's lifecycle: setup, then the checks in file order, then teardown, which always
+//! runs. A failed setup skips the checks; a failed setup or teardown is a testcase of its own.
+
+use super::Shared;
+use super::cancel::cancellable;
+use super::check::{interrupted_case, run_check, run_teardown};
+use super::http::Scope;
+use super::step::run_steps;
+use crate::browser::Session;
+use crate::event::{Event, SuiteInfo};
+use crate::result::{CaseKind, CaseResult, Problem, ProblemType};
+use crate::suite::Suite;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+/// What checks of one suite share: captures and the cookie jar; and the browser session and
+/// artifacts of the check running now.
+pub(super) struct SuiteState {
+    pub suite: Arc<Suite>,
+    pub captures: HashMap<String, Json>,
+    pub scope: Scope,
+    pub session: Option<Session>,
+    /// Where the current check's artifacts go.
+    pub artifacts: PathBuf,
+    pub attachments: Vec<PathBuf>,
+}
+
+impl SuiteState {
+    /// Closes the browser session, if any, first handing its cookies to the HTTP jar.
+    pub async fn end_session(&mut self, shared: &Shared, export_cookies: bool) {
+        if let Some(s) = self.session.take() {
+            if export_cookies {
+                s.export_cookies(&self.scope.jar, &shared.redactor).await;
+            }
+            shared.browsers.close(s).await;
+        }
+    }
+}
+
+/// Tells the reporters about one decided testcase.
+struct Cases<'a> {
+    shared: &'a Shared,
+    info: Arc<SuiteInfo>,
+}
+
+impl Cases<'_> {
+    fn finish(&self, case: CaseResult) {
+        self.shared.count(case.status);
+        self.shared.emit(Event::CaseFinished { suite: self.info.clone(), case: Box::new(case) });
+    }
+}
+
+pub(super) async fn run_suite(index: usize, suite: Arc<Suite>, shared: &Shared) {
+    let t0 = Instant::now();
+    let info = Arc::new(SuiteInfo {
+        index,
+        name: suite.name.clone(),
+        file: suite.file.clone(),
+        environment: suite.environment.clone(),
+        base_url: suite.base_url.clone(),
+        commit: suite.commit.clone(),
+        started: SystemTime::now(),
+    });
+    shared.emit(Event::SuiteStarted { suite: info.clone() });
+    for s in &suite.secret_values {
+        shared.redactor.add(s);
+    }
+    let cases = Cases { shared, info: info.clone() };
+    run_phases(&suite, shared, &cases).await;
+    shared.emit(Event::SuiteFinished { suite: info, duration: t0.elapsed() });
+}
+
+async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) {
+    let scope = match Scope::new(&suite.tls) {
+        Ok(s) => s,
+        Err(e) => {
+            let problem = Problem::error(ProblemType::Config, e.clone());
+            cases.finish(CaseResult::new("[setup]", CaseKind::Setup, None).with_problem(problem));
+            for c in &suite.checks {
+                let why = format!("not run: the HTTP client could not be set up: {e}");
+                cases.finish(CaseResult::skipped(&c.name, Some(c.pos.line), why));
+            }
+            return;
+        }
+    };
+    let suite_dir = shared.opts.artifacts_dir.join(crate::browser::slug(&suite.name));
+    let mut state = SuiteState {
+        suite: suite.clone(),
+        captures: HashMap::new(),
+        scope,
+        session: None,
+        artifacts: suite_dir.join("setup"),
+        attachments: Vec::new(),
+    };
+
+    let mut setup_failed: Option<String> = None;
+    if !suite.setup.is_empty() {
+        let t = Instant::now();
+        let mut log = String::new();
+        let r = cancellable(&shared.cancel.checks, run_steps(&suite.setup, &mut state, &mut log, shared)).await;
+        state.end_session(shared, true).await;
+        if let Err(p) = r {
+            setup_failed = Some(crate::report::details::headline(&p, &shared.redactor));
+            cases.finish(phase_case("[setup]", CaseKind::Setup, p, t.elapsed(), log, &mut state));
+        }
+        state.attachments.clear();
+    }
+
+    for check in &suite.checks {
+        // An interruption wins over a failed setup: the check did not finish because the run
+        // stopped.
+        let mut case = if shared.cancel.checks.is_cancelled() {
+            interrupted_case(check, shared, Duration::ZERO, String::new())
+        } else if let Some(why) = &setup_failed {
+            CaseResult::skipped(&check.name, Some(check.pos.line), format!("not run: setup failed: {why}"))
+        } else if shared.opts.fail_fast && shared.failed.load(Ordering::SeqCst) {
+            let why = "not run: an earlier check failed and --fail-fast is set";
+            CaseResult::skipped(&check.name, Some(check.pos.line), why)
+        } else {
+            state.artifacts = suite_dir.join(crate::browser::slug(&check.name));
+            run_check(check, &mut state, shared).await
+        };
+        case.tags = check.tags.clone();
+        cases.finish(case);
+    }
+
+    if !suite.teardown.is_empty() {
+        let t = Instant::now();
+        let mut log = String::new();
+        state.artifacts = suite_dir.join("teardown");
+        let r = run_teardown(&suite.teardown, &mut state, &mut log, shared).await;
+        state.end_session(shared, false).await;
+        if let Err(p) = r {
+            cases.finish(phase_case("[teardown]", CaseKind::Teardown, p, t.elapsed(), log, &mut state));
+        }
+    }
+}
+
+/// The testcase that stands for a failed setup or teardown. It is always an error: nothing
+/// could be judged, whatever the cause.
+fn phase_case(
+    name: &str,
+    kind: CaseKind,
+    p: Problem,
+    took: Duration,
+    log: String,
+    state: &mut SuiteState,
+) -> CaseResult {
+    let p = p.as_error();
+    let mut case = CaseResult::new(name, kind, p.line).with_problem(p);
+    case.duration = took;
+    case.log = log;
+    case.attachments = std::mem::take(&mut state.attachments);
+    case
+}
