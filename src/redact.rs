@@ -4,12 +4,22 @@
 //! `Authorization`, `Cookie` and `Set-Cookie` headers. Every known value, and its
 //! percent-encoded form (as it would appear in a URL), is replaced by `***`.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::sync::{Arc, RwLock};
 
 /// Shared, cheap to clone; safe to use from any task.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
-    secrets: Arc<RwLock<Vec<String>>>,
+    inner: Arc<RwLock<Known>>,
+}
+
+/// The known secret forms, and one automaton that finds them all in a single pass.
+#[derive(Debug, Default)]
+struct Known {
+    secrets: Vec<String>,
+    /// Built from `secrets`, leftmost-longest, so a secret that contains another is masked
+    /// whole. `None` while there are no secrets.
+    matcher: Option<AhoCorasick>,
 }
 
 pub const MASK: &str = "***";
@@ -40,23 +50,22 @@ impl Redactor {
             return;
         }
         // Known already (a session cookie seen on every response): nothing to do.
-        if self.secrets.read().is_ok_and(|l| l.iter().any(|s| s == value)) {
+        if self.inner.read().is_ok_and(|k| k.secrets.iter().any(|s| s == value)) {
             return;
         }
-        let mut list = match self.secrets.write() {
-            Ok(l) => l,
+        let mut known = match self.inner.write() {
+            Ok(k) => k,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let mut add_one = |v: String| {
-            if !list.contains(&v) {
-                list.push(v);
-            }
-        };
+        let before = known.secrets.len();
         for form in encodings(value) {
-            add_one(form);
+            if !known.secrets.contains(&form) {
+                known.secrets.push(form);
+            }
         }
-        // Longest first, so a secret that contains another is masked whole.
-        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if known.secrets.len() != before {
+            known.matcher = AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&known.secrets).ok();
+        }
     }
 
     /// Learns the secret parts of a header value: the whole value, a bearer token, and each
@@ -86,17 +95,14 @@ impl Redactor {
 
     /// Masks every known secret in a text.
     pub fn redact(&self, text: &str) -> String {
-        let list = match self.secrets.read() {
-            Ok(l) => l,
+        let known = match self.inner.read() {
+            Ok(k) => k,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let mut out = text.to_string();
-        for s in list.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
-            }
+        match &known.matcher {
+            Some(m) => m.replace_all(text, &vec![MASK; known.secrets.len()]),
+            None => text.to_string(),
         }
-        out
     }
 
     /// A header line as it may be shown: sensitive headers masked whole.
@@ -142,16 +148,11 @@ fn encodings(value: &str) -> Vec<String> {
     out
 }
 
+/// Every byte but unreserved ones (RFC 3986) percent-encoded.
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const UNRESERVED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -1,0 +1,275 @@
+//! What each browser step does: one function per action.
+
+use super::artifacts::MARK_SECRET;
+use super::session::{Session, StepContext};
+use super::wire::key_name;
+use super::{BrowserAction, BrowserCapture, BrowserKind, BrowserStep, Target};
+use crate::judge;
+use crate::load::template::Template;
+use crate::load::yaml::Pos;
+use crate::result::{Problem, ProblemType};
+use crate::suite::Predicate;
+use serde_json::Value as Json;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Renders a step's template; a capture no earlier step set is an error.
+fn render(t: &Template, cx: &StepContext<'_>) -> Result<String, Problem> {
+    t.render_str(cx.captures).map_err(|m| Problem::error(ProblemType::MissingCapture, m))
+}
+
+impl Session {
+    pub(super) async fn act(
+        &mut self,
+        step: &BrowserStep,
+        wait: Duration,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        match &step.action {
+            BrowserAction::Goto(t) => self.goto(t, cx).await,
+            BrowserAction::Click(t) => self.click(t, wait, cx).await,
+            BrowserAction::Hover(t) => self.hover(t, wait, cx).await,
+            BrowserAction::Fill(pairs) => self.fill(pairs, wait, cx).await,
+            BrowserAction::Select(pairs) => self.select(pairs, wait, cx).await,
+            BrowserAction::Check(t, on) => self.check(t, *on, wait, cx).await,
+            BrowserAction::Press { target, key } => self.press(target.as_ref(), key, wait, cx).await,
+            BrowserAction::Upload { target, files } => self.upload(target, files, wait, cx).await,
+            BrowserAction::See(asserts) => self.see(asserts, wait, cx).await,
+            BrowserAction::Capture(items) => self.capture(items, wait, cx).await,
+            BrowserAction::Screenshot(name) => {
+                let _ = writeln!(cx.log, "→ screenshot {name}");
+                if let Some(p) = self.save_screenshot(cx, name).await {
+                    cx.attachments.push(p);
+                }
+                Ok(())
+            }
+            BrowserAction::Eval { script, expect, capture } => {
+                self.eval(script, expect.as_ref(), capture.as_deref(), cx).await
+            }
+            BrowserAction::NoConsoleErrors => self.no_console_errors(cx).await,
+        }
+    }
+
+    async fn goto(&mut self, t: &Template, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+        let raw = render(t, cx)?;
+        let url = crate::run::http::resolve_url(&raw, cx.suite.base_url.as_deref())
+            .map_err(|e| Problem::error(e.type_, e.message))?;
+        let _ = writeln!(cx.log, "→ goto {url}");
+        // Cookies the HTTP steps got since the last page go along, when the browser is already
+        // on the same site (a cookie can only be set for the current page).
+        if self.navigated
+            && let Some(here) = self.page_url().await
+            && reqwest::Url::parse(&here).is_ok_and(|h| h.origin() == url.origin())
+        {
+            self.import_cookies(cx.jar, &url).await?;
+        }
+        self.wd("goto", self.client.goto(url.as_str())).await?;
+        if !self.navigated {
+            self.navigated = true;
+            // The first page load had no cookies; load it again with the suite's.
+            if self.import_cookies(cx.jar, &url).await? {
+                self.wd("goto", self.client.goto(url.as_str())).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn click(&self, t: &Target, wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+        let _ = writeln!(cx.log, "→ click {t}");
+        // The element may go stale or be covered while the page settles: try again until the
+        // wait is over.
+        let deadline = Instant::now() + wait;
+        loop {
+            let el = self.find(t, true, deadline.saturating_duration_since(Instant::now())).await?;
+            match self.wd("click", el.click()).await {
+                Ok(()) => return Ok(()),
+                Err(p) if p.type_ == ProblemType::Element && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(p) => return Err(p),
+            }
+        }
+    }
+
+    async fn hover(&self, t: &Target, wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+        let _ = writeln!(cx.log, "→ hover {t}");
+        let el = self.find(t, true, wait).await?;
+        let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element: el,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        self.wd("hover", self.client.perform_actions(mouse)).await
+    }
+
+    async fn fill(
+        &mut self,
+        pairs: &[(Target, Template)],
+        wait: Duration,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        for (t, v) in pairs {
+            let value = render(v, cx)?;
+            let secret = cx.redactor.redact(&value) != value;
+            let shown = if secret { crate::redact::MASK.to_string() } else { format!("{value:?}") };
+            let _ = writeln!(cx.log, "→ fill {t} = {shown}");
+            let el = self.find(t, true, wait).await?;
+            if secret {
+                // Marked on the element itself, whatever selector found it.
+                let arg = serde_json::to_value(&el).unwrap_or(Json::Null);
+                self.wd("mark secret input", self.client.execute(MARK_SECRET, vec![arg])).await?;
+                self.has_secret_inputs = true;
+            }
+            self.wd("clear", el.clear()).await?;
+            self.wd("type", el.send_keys(&value)).await?;
+        }
+        Ok(())
+    }
+
+    async fn select(
+        &self,
+        pairs: &[(Target, Template)],
+        wait: Duration,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        for (t, v) in pairs {
+            let value = render(v, cx)?;
+            let _ = writeln!(cx.log, "→ select {t} = {value:?}");
+            let el = self.find(t, true, wait).await?;
+            if self.wd("select", el.select_by_value(&value)).await.is_err() {
+                self.wd("select", el.select_by_label(&value)).await.map_err(|_| {
+                    Problem::failure(
+                        ProblemType::Element,
+                        format!("`{t}` has no option with the value or label {value:?}"),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn check(&self, t: &Target, on: bool, wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+        let _ = writeln!(cx.log, "→ {} {t}", if on { "check" } else { "uncheck" });
+        let el = self.find(t, true, wait).await?;
+        if self.wd("is selected", el.is_selected()).await? != on {
+            self.wd("click", el.click()).await?;
+        }
+        Ok(())
+    }
+
+    async fn press(
+        &self,
+        target: Option<&Target>,
+        key: &str,
+        wait: Duration,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        let _ = writeln!(cx.log, "→ press {}", key_name(key));
+        let el = match target {
+            Some(t) => self.find(t, true, wait).await?,
+            None => self.wd("active element", self.client.active_element()).await?,
+        };
+        self.wd("press", el.send_keys(key)).await
+    }
+
+    async fn upload(
+        &self,
+        target: &Target,
+        files: &[PathBuf],
+        wait: Duration,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        let mut paths = Vec::new();
+        for f in files {
+            let abs = std::path::absolute(f)
+                .map_err(|e| Problem::error(ProblemType::Request, format!("cannot resolve {}: {e}", f.display())))?;
+            paths.push(if self.remote { self.push_file(&abs).await? } else { abs.display().to_string() });
+        }
+        let names: Vec<String> =
+            files.iter().map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
+        let _ = writeln!(cx.log, "→ upload {target} ← {}", names.join(", "));
+        let el = self.find(target, false, wait).await?;
+        self.wd("upload", el.send_keys(&paths.join("\n"))).await
+    }
+
+    async fn capture(
+        &self,
+        items: &[(String, Pos, BrowserCapture)],
+        wait: Duration,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        for (name, pos, c) in items {
+            let v = self.captured(c, wait).await.map_err(|p| Problem { line: Some(pos.line), ..p })?;
+            let _ = writeln!(cx.log, "  captured {name} = {}", judge::show(&v));
+            cx.captures.insert(name.clone(), v);
+        }
+        Ok(())
+    }
+
+    async fn captured(&self, c: &BrowserCapture, wait: Duration) -> Result<Json, Problem> {
+        Ok(match c {
+            BrowserCapture::Text(t) => {
+                let el = self.find(t, false, wait).await?;
+                Json::String(judge::normalize_ws(&self.wd("text", el.text()).await?))
+            }
+            BrowserCapture::Attr(t, a) => {
+                let el = self.find(t, false, wait).await?;
+                match self.wd("attribute", el.attr(a)).await? {
+                    Some(v) => Json::String(v),
+                    None => {
+                        return Err(Problem::failure(ProblemType::Capture, format!("`{t}` has no attribute `{a}`")));
+                    }
+                }
+            }
+            BrowserCapture::Title => Json::String(self.wd("title", self.client.title()).await?),
+            BrowserCapture::Url => Json::String(self.wd("current url", self.client.current_url()).await?.to_string()),
+        })
+    }
+
+    async fn eval(
+        &self,
+        script: &Template,
+        expect: Option<&Predicate>,
+        capture: Option<&str>,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        let js = render(script, cx)?;
+        let body = if js.contains("return ") { js.clone() } else { format!("return ({js});") };
+        let _ = writeln!(cx.log, "→ eval {js}");
+        let v = self.wd("execute script", self.client.execute(&body, Vec::new())).await?;
+        if let Some(pred) = expect {
+            let mut verdict = judge::Verdict::default();
+            verdict.add(cx.pos, "eval".into(), judge::eval(pred, Some(&v), cx.captures, true));
+            if !verdict.findings.is_empty() {
+                return Err(Problem::findings(verdict.findings));
+            }
+        }
+        if let Some(name) = capture {
+            cx.captures.insert(name.to_string(), v);
+        }
+        Ok(())
+    }
+
+    async fn no_console_errors(&self, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+        let _ = writeln!(cx.log, "→ no console errors");
+        if self.kind != BrowserKind::Chrome {
+            let why = "reading the console is only supported with Chrome/Chromium";
+            return Err(Problem::error(ProblemType::Unsupported, why));
+        }
+        let errors: Vec<String> = self
+            .console()
+            .await?
+            .iter()
+            .filter(|e| e.get("level").and_then(Json::as_str) == Some("SEVERE"))
+            .map(|e| e.get("message").and_then(Json::as_str).unwrap_or("").to_string())
+            .collect();
+        let Some(first) = errors.first() else { return Ok(()) };
+        let message = format!("the browser console has {} error(s); first: {first}", errors.len());
+        let mut p = Problem::failure(ProblemType::Console, message);
+        p.notes = errors;
+        Err(p)
+    }
+}

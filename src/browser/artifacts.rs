@@ -1,0 +1,65 @@
+//! Screenshots and what a failure leaves behind, with secret inputs hidden or blanked.
+
+use super::session::{Session, StepContext};
+use crate::redact::Redactor;
+use crate::result::Problem;
+use std::path::{Path, PathBuf};
+
+impl Session {
+    /// A screenshot with the inputs that hold secrets hidden for the moment it is taken.
+    pub(super) async fn screenshot(&self) -> Result<Vec<u8>, Problem> {
+        if self.has_secret_inputs {
+            self.wd("hide secrets", self.client.execute(HIDE_SECRETS, Vec::new())).await?;
+        }
+        let png = self.wd("screenshot", self.client.screenshot()).await;
+        if self.has_secret_inputs {
+            let _ = self.wd("show inputs", self.client.execute(UNHIDE_SECRETS, Vec::new())).await;
+        }
+        png
+    }
+
+    pub(super) async fn save_screenshot(&self, cx: &StepContext<'_>, name: &str) -> Option<PathBuf> {
+        let png = self.screenshot().await.ok()?;
+        let path = cx.artifacts.join(format!("{name}.png"));
+        std::fs::create_dir_all(cx.artifacts).ok()?;
+        std::fs::write(&path, png).ok()?;
+        Some(path)
+    }
+
+    /// On failure: a screenshot, the page HTML (password and secret inputs blanked, secrets
+    /// masked) and the URL. Returns the files, the screenshot first.
+    pub async fn failure_artifacts(&self, dir: &Path, redactor: &Redactor) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if std::fs::create_dir_all(dir).is_err() {
+            return out;
+        }
+        let _ = self.wd("blank secrets", self.client.execute(BLANK_SECRETS, Vec::new())).await;
+        if let Ok(png) = self.screenshot().await {
+            let p = dir.join("failure.png");
+            if std::fs::write(&p, png).is_ok() {
+                out.push(p);
+            }
+        }
+        if let Ok(html) = self.wd("page source", self.client.source()).await {
+            let p = dir.join("page.html");
+            if std::fs::write(&p, redactor.redact(&html)).is_ok() {
+                out.push(p);
+            }
+        }
+        if let Ok(url) = self.wd("current url", self.client.current_url()).await {
+            let p = dir.join("url.txt");
+            if std::fs::write(&p, redactor.redact(url.as_str()) + "\n").is_ok() {
+                out.push(p);
+            }
+        }
+        out
+    }
+}
+
+/// Marks an input that was filled with a secret (the element is the script's argument).
+pub(super) const MARK_SECRET: &str = "arguments[0].setAttribute('data-shakedown-secret', '1');";
+/// Hides the inputs whose values must never be seen for a screenshot, keeping what the page holds.
+pub(super) const HIDE_SECRETS: &str = "document.querySelectorAll('[data-shakedown-secret], input[type=password]').forEach(e => { e.dataset.shakedownStyle = e.getAttribute('style') || ''; e.style.setProperty('color', 'transparent', 'important'); e.style.setProperty('-webkit-text-security', 'disc', 'important'); e.style.setProperty('text-shadow', 'none', 'important'); });";
+pub(super) const UNHIDE_SECRETS: &str = "document.querySelectorAll('[data-shakedown-style]').forEach(e => { e.setAttribute('style', e.dataset.shakedownStyle); delete e.dataset.shakedownStyle; });";
+/// Empties them for good, before the page is saved after a failure.
+pub(super) const BLANK_SECRETS: &str = "document.querySelectorAll('[data-shakedown-secret], input[type=password]').forEach(e => { e.value = ''; e.setAttribute('value', ''); });";
