@@ -8,9 +8,32 @@ use crate::suite::Suite;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The command line names suites or variables that cannot be used: nothing was run (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{} does not exist", .0.display())]
+    Missing(PathBuf),
+    #[error("no suite files (*.yaml, *.yml) in {}", .0.display())]
+    NoSuites(PathBuf),
+    #[error("cannot read the folder {}: {source}", path.display())]
+    Folder { path: PathBuf, source: walkdir::Error },
+    #[error("cannot read --env-file {}: {source}", path.display())]
+    EnvFile { path: PathBuf, source: std::io::Error },
+    #[error("{}:{line}: {what}", path.display())]
+    EnvLine { path: PathBuf, line: usize, what: String },
+    #[error("--var `{0}` is not NAME=VALUE")]
+    Var(String),
+}
+
+impl DiscoverError {
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::INVALID
+    }
+}
+
 /// Suite files named by the paths: files as given, folders searched (symlinks followed, loops
 /// stopped) for `*.yaml`/`*.yml`, in name order.
-pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_file() {
@@ -22,7 +45,7 @@ pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     Ok(e) => e,
                     // A symlink back to a folder above: its files are already on the list.
                     Err(e) if e.loop_ancestor().is_some() => continue,
-                    Err(e) => return Err(format!("cannot read the folder {}: {e}", p.display())),
+                    Err(source) => return Err(DiscoverError::Folder { path: p.clone(), source }),
                 };
                 let is_suite = matches!(entry.path().extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
                 if is_suite && !entry.file_type().is_dir() {
@@ -30,10 +53,10 @@ pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                 }
             }
             if out.len() == before {
-                return Err(format!("no suite files (*.yaml, *.yml) in {}", p.display()));
+                return Err(DiscoverError::NoSuites(p.clone()));
             }
         } else {
-            return Err(format!("{} does not exist", p.display()));
+            return Err(DiscoverError::Missing(p.clone()));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -42,7 +65,7 @@ pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The environment, `--env-file` on top, and `--var`s.
-pub fn load_context(args: &LoadArgs) -> Result<LoadContext, String> {
+pub fn load_context(args: &LoadArgs) -> Result<LoadContext, DiscoverError> {
     let mut env: HashMap<String, String> =
         std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
     if let Some(file) = &args.env_file {
@@ -52,15 +75,17 @@ pub fn load_context(args: &LoadArgs) -> Result<LoadContext, String> {
     for v in &args.vars {
         match v.split_once('=') {
             Some((name, value)) if !name.trim().is_empty() => vars.push((name.trim().to_string(), value.to_string())),
-            _ => return Err(format!("--var `{v}` is not NAME=VALUE")),
+            _ => return Err(DiscoverError::Var(v.clone())),
         }
     }
     Ok(LoadContext { env, vars, environment: args.environment.clone() })
 }
 
 /// `NAME=VALUE` lines; `#` comments, blank lines, `export ` and surrounding quotes allowed.
-fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read --env-file {}: {e}", path.display()))?;
+fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, DiscoverError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| DiscoverError::EnvFile { path: path.to_path_buf(), source })?;
+    let bad = |line: usize, what: String| DiscoverError::EnvLine { path: path.to_path_buf(), line, what };
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
@@ -69,11 +94,11 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
         }
         let l = l.strip_prefix("export ").unwrap_or(l);
         let Some((k, v)) = l.split_once('=') else {
-            return Err(format!("{}:{}: expected NAME=VALUE", path.display(), i + 1));
+            return Err(bad(i + 1, "expected NAME=VALUE".into()));
         };
         let k = k.trim();
         if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("{}:{}: `{k}` is not a variable name", path.display(), i + 1));
+            return Err(bad(i + 1, format!("`{k}` is not a variable name")));
         }
         let v = v.trim();
         let v = v
@@ -87,7 +112,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Loads every file, collecting suites and problems.
-pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), String> {
+pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), DiscoverError> {
     let files = find_suites(&args.paths)?;
     let cx = load_context(args)?;
     let mut suites = Vec::new();

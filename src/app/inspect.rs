@@ -1,7 +1,7 @@
 //! `validate` and `list`: load the suites and say what is in them.
 
 use super::discover::{load_all, select};
-use super::{err, out, usage_error};
+use super::{err, out};
 use crate::cli::{ListArgs, LoadArgs};
 use crate::exit;
 use crate::load::diagnostic::FileDiagnostics;
@@ -26,7 +26,7 @@ pub fn print_problems(problems: &[FileDiagnostics]) {
 pub fn validate(args: &LoadArgs) -> i32 {
     let (suites, problems) = match load_all(args) {
         Ok(r) => r,
-        Err(e) => return usage_error(&e),
+        Err(e) => return super::discover_failed(&e),
     };
     if !problems.is_empty() {
         print_problems(&problems);
@@ -40,7 +40,7 @@ pub fn validate(args: &LoadArgs) -> i32 {
 pub fn list(args: &ListArgs) -> i32 {
     let (mut suites, problems) = match load_all(&args.load) {
         Ok(r) => r,
-        Err(e) => return usage_error(&e),
+        Err(e) => return super::discover_failed(&e),
     };
     if !problems.is_empty() {
         print_problems(&problems);

@@ -56,3 +56,9 @@ pub(crate) fn usage_error(message: &str) -> i32 {
     err(format_args!("error: {message}"));
     exit::INVALID
 }
+
+/// Suites or variables named on the command line that cannot be used.
+pub(crate) fn discover_failed(e: &discover::DiscoverError) -> i32 {
+    err(format_args!("error: {e}"));
+    e.exit_code()
+}

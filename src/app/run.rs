@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 pub async fn run(args: RunArgs) -> i32 {
     let (mut suites, problems) = match load_all(&args.load) {
         Ok(r) => r,
-        Err(e) => return usage_error(&e),
+        Err(e) => return super::discover_failed(&e),
     };
     let redactor = Redactor::new();
     for s in &suites {

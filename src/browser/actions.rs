@@ -241,8 +241,7 @@ impl Session {
         let _ = writeln!(cx.log, "→ eval {js}");
         let v = self.wd("execute script", self.client.execute(&body, Vec::new())).await?;
         if let Some(pred) = expect {
-            let mut verdict = judge::Verdict::default();
-            verdict.add(cx.pos, "eval".into(), judge::eval(pred, Some(&v), cx.captures, true));
+            let verdict = judge::judge_eval(cx.pos, pred, &v, cx.captures);
             if !verdict.findings.is_empty() {
                 return Err(Problem::findings(verdict.findings));
             }

@@ -19,19 +19,16 @@ impl Session {
     ) -> Result<(), Problem> {
         let mut poll = crate::poll::Poll::new(wait);
         loop {
-            let mut verdict = judge::Verdict::default();
+            let mut observed = Vec::with_capacity(asserts.len());
             for a in asserts {
                 // An element that went stale mid-read (the page is changing) is "not yet".
-                let actual = match self.observe(&a.subject).await {
+                observed.push(match self.observe(&a.subject).await {
                     Ok(v) => v,
                     Err(p) if p.type_ == ProblemType::Element => None,
                     Err(p) => return Err(p),
-                };
-                verdict.add(a.pos, a.subject.to_string(), judge::eval(&a.pred, actual.as_ref(), cx.captures, false));
-                if !verdict.findings.is_empty() {
-                    break;
-                }
+                });
             }
+            let verdict = judge::judge_page(asserts, &observed, cx.captures);
             if verdict.findings.is_empty() {
                 for l in &verdict.log {
                     let _ = writeln!(cx.log, "{l}");

@@ -1,0 +1,50 @@
+//! Captures: a value taken from what a step observed, for later steps.
+
+use super::http::{html_value, query_json};
+use crate::run::http::Exchange;
+use crate::suite::{Capture, CaptureSource, HtmlTarget};
+use serde_json::Value as Json;
+
+/// Takes a capture's value from an exchange.
+pub fn capture_http(c: &Capture, ex: &Exchange, scope_cookie: impl Fn(&str) -> Option<String>) -> Result<Json, String> {
+    match &c.source {
+        CaptureSource::Json(path, src) => {
+            let doc = ex.json().map_err(str::to_string)?;
+            query_json(path, doc).ok_or_else(|| format!("nothing at {src} in the response"))
+        }
+        CaptureSource::Header(name) => ex
+            .header_values(name)
+            .next()
+            .map(|v| Json::String(v.to_string()))
+            .ok_or_else(|| format!("the response has no `{name}` header")),
+        CaptureSource::Cookie(name) => ex
+            .cookies
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| scope_cookie(name))
+            .map(Json::String)
+            .ok_or_else(|| format!("no cookie named `{name}` was set")),
+        CaptureSource::Regex(re) => {
+            let text = ex.text();
+            let caps = re.captures(&text).ok_or_else(|| format!("/{}/ does not match the body", re.as_str()))?;
+            let m = caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_string()).unwrap_or_default();
+            Ok(Json::String(m))
+        }
+        CaptureSource::Css { selector, attr } => {
+            let doc = scraper::Html::parse_document(&ex.text());
+            let target = match attr {
+                Some(a) => HtmlTarget::Attr(a.clone()),
+                None => HtmlTarget::Text,
+            };
+            html_value(&doc, selector, &target).ok_or_else(|| {
+                format!(
+                    "no element matches `{selector}`{}",
+                    attr.as_ref().map(|a| format!(" with attribute `{a}`")).unwrap_or_default()
+                )
+            })
+        }
+        CaptureSource::Status => Ok(Json::from(ex.status)),
+    }
+}

@@ -1,0 +1,143 @@
+//! HTTP assertions, judged against an exchange.
+
+use super::Verdict;
+use super::predicate::{Mismatch, describe, eval};
+use super::show::normalize_ws;
+use crate::run::http::Exchange;
+use crate::suite::{AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, Sha256Source, StatusPattern};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// Judges all of a step's assertions against an HTTP exchange. Parses HTML once if needed.
+pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Json>) -> Verdict {
+    let mut verdict = Verdict::default();
+    let mut html: Option<scraper::Html> = None;
+    for a in expect {
+        let (subject, result) = match &a.kind {
+            AssertKind::Status(patterns) => {
+                let ok = patterns.iter().any(|p| match p {
+                    StatusPattern::Exact(c) => *c == ex.status,
+                    StatusPattern::Class(c) => ex.status / 100 == *c,
+                });
+                let expected = patterns.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
+                let r = if ok {
+                    Ok(())
+                } else {
+                    Err(Mismatch { expected, actual: format!("{} {}", ex.status, ex.reason).trim().to_string() })
+                };
+                ("status".to_string(), r)
+            }
+            AssertKind::Header { name, pred } => {
+                let values: Vec<&str> = ex.header_values(name).collect();
+                let actual = match values.as_slice() {
+                    [] => None,
+                    [one] => Some(Json::String((*one).to_string())),
+                    many => Some(Json::String(many.join(", "))),
+                };
+                (format!("header {name}"), eval(pred, actual.as_ref(), caps, false))
+            }
+            AssertKind::Body(pred) => {
+                let text = ex.text();
+                (String::from("body"), eval(pred, Some(&Json::String(text.into_owned())), caps, false))
+            }
+            AssertKind::Json { path, source, pred } => {
+                let subject = format!("json {source}");
+                match ex.json() {
+                    Ok(doc) => (subject, eval(pred, query_json(path, doc).as_ref(), caps, true)),
+                    Err(e) => (subject, Err(Mismatch { expected: describe(pred, caps), actual: e.to_string() })),
+                }
+            }
+            AssertKind::Html { selector, target, pred } => {
+                let doc = html.get_or_insert_with(|| scraper::Html::parse_document(&ex.text()));
+                let actual = html_value(doc, selector, target);
+                let what = match target {
+                    HtmlTarget::Text => "text".to_string(),
+                    HtmlTarget::Count => "count".to_string(),
+                    HtmlTarget::Attr(a) => format!("attr {a}"),
+                };
+                (format!("html {selector} {what}"), eval(pred, actual.as_ref(), caps, false))
+            }
+            AssertKind::Time(pred) => {
+                let ms = ex.elapsed.as_secs_f64() * 1000.0;
+                let r = eval(pred, Some(&Json::from(ms.round())), caps, true).map_err(|m| Mismatch {
+                    expected: format!("{} ms", m.expected),
+                    actual: format!("{} ms", m.actual),
+                });
+                ("time".to_string(), r)
+            }
+            AssertKind::Sha256(src) => {
+                let actual = hex::encode(ex.sha256);
+                let expected = match src {
+                    Sha256Source::Hex(h) => Ok(h.clone()),
+                    Sha256Source::File(p) => std::fs::read(p)
+                        .map(|b| {
+                            use sha2::Digest;
+                            hex::encode(sha2::Sha256::digest(&b))
+                        })
+                        .map_err(|e| format!("cannot read {}: {e}", p.display())),
+                };
+                let r = match expected {
+                    Ok(e) if e == actual => Ok(()),
+                    Ok(e) => {
+                        let label = match src {
+                            Sha256Source::File(p) => format!(
+                                "{e} (sha256 of {})",
+                                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                            ),
+                            Sha256Source::Hex(_) => e,
+                        };
+                        Err(Mismatch { expected: label, actual: format!("{actual} ({} bytes)", ex.body_len) })
+                    }
+                    Err(e) => Err(Mismatch { expected: "a readable local file".into(), actual: e }),
+                };
+                ("sha256".to_string(), r)
+            }
+            AssertKind::CertDays(pred) => {
+                let actual = ex.cert_not_after.map(|t| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
+                    Json::from((t - now).div_euclid(86_400))
+                });
+                let r = match actual {
+                    Some(days) => eval(pred, Some(&days), caps, true),
+                    None => Err(Mismatch {
+                        expected: describe(pred, caps),
+                        actual: "no TLS certificate (not an HTTPS response)".into(),
+                    }),
+                };
+                ("certificate days_left".to_string(), r)
+            }
+        };
+        verdict.add(a.pos, subject, result);
+    }
+    verdict
+}
+
+/// Whether judging these assertions or captures needs the HTML parser (CPU work best done off
+/// the async worker).
+pub fn needs_html(expect: &[Assertion], captures: &[Capture]) -> bool {
+    expect.iter().any(|a| matches!(a.kind, AssertKind::Html { .. } | AssertKind::Sha256(Sha256Source::File(_))))
+        || captures.iter().any(|c| matches!(c.source, CaptureSource::Css { .. }))
+}
+
+pub(super) fn query_json(path: &serde_json_path::JsonPath, doc: &Json) -> Option<Json> {
+    let nodes = path.query(doc).all();
+    match nodes.as_slice() {
+        [] => None,
+        [one] => Some((*one).clone()),
+        many => Some(Json::Array(many.iter().map(|v| (*v).clone()).collect())),
+    }
+}
+
+pub(super) fn html_value(doc: &scraper::Html, selector: &str, target: &HtmlTarget) -> Option<Json> {
+    let sel = scraper::Selector::parse(selector).ok()?;
+    match target {
+        HtmlTarget::Count => Some(Json::from(doc.select(&sel).count())),
+        HtmlTarget::Text => doc.select(&sel).next().map(|e| Json::String(normalize_ws(&e.text().collect::<String>()))),
+        HtmlTarget::Attr(a) => {
+            doc.select(&sel).next().and_then(|e| e.value().attr(a)).map(|v| Json::String(v.to_string()))
+        }
+    }
+}

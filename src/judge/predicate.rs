@@ -1,0 +1,220 @@
+//! The predicates every assertion is judged with: equality, comparisons, containment,
+//! patterns, existence, types and lengths.
+
+use super::show::show;
+use crate::suite::{JsonType, Op, Predicate};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// Expected against actual, as text for people.
+#[derive(Debug, PartialEq)]
+pub struct Mismatch {
+    pub expected: String,
+    pub actual: String,
+}
+
+/// Judges a value against all of a predicate's conditions. `strict` compares JSON types
+/// exactly; otherwise (headers, text) scalars are compared by their text.
+pub fn eval(
+    pred: &Predicate,
+    actual: Option<&Json>,
+    caps: &HashMap<String, Json>,
+    strict: bool,
+) -> Result<(), Mismatch> {
+    for op in &pred.ops {
+        let fail = |expected: String| Mismatch { expected, actual: show_opt(actual) };
+        if let Op::Exists(want) = op {
+            if actual.is_some() != *want {
+                return Err(fail(if *want { "a value".into() } else { "no value".into() }));
+            }
+            continue;
+        }
+        let Some(v) = actual else {
+            return Err(fail(describe_op(op, caps)));
+        };
+        let ok = match op {
+            Op::Equals(t) => t.render(caps).is_ok_and(|e| same(v, &e, strict)),
+            Op::NotEquals(t) => t.render(caps).is_ok_and(|e| !same(v, &e, strict)),
+            Op::OneOf(ts) => ts.iter().any(|t| t.render(caps).is_ok_and(|e| same(v, &e, strict))),
+            Op::Contains(t) => t.render(caps).is_ok_and(|e| contains(v, &e)),
+            Op::NotContains(t) => t.render(caps).is_ok_and(|e| !contains(v, &e)),
+            Op::Lt(n) => number(v, strict).is_some_and(|x| x < *n),
+            Op::Lte(n) => number(v, strict).is_some_and(|x| x <= *n),
+            Op::Gt(n) => number(v, strict).is_some_and(|x| x > *n),
+            Op::Gte(n) => number(v, strict).is_some_and(|x| x >= *n),
+            Op::Matches(re) => re.is_match(&text_of(v)),
+            Op::NotMatches(re) => !re.is_match(&text_of(v)),
+            Op::Type(t) => {
+                let actual_t = JsonType::of(v);
+                actual_t == *t || (*t == JsonType::Number && actual_t == JsonType::Integer)
+            }
+            Op::Length(inner) => {
+                let len = match v {
+                    Json::String(s) => Some(s.chars().count()),
+                    Json::Array(a) => Some(a.len()),
+                    Json::Object(o) => Some(o.len()),
+                    _ => None,
+                };
+                match len {
+                    Some(l) => match eval(inner, Some(&Json::from(l)), caps, true) {
+                        Ok(()) => true,
+                        Err(m) => {
+                            return Err(Mismatch {
+                                expected: format!("length {}", m.expected),
+                                actual: format!("length {l}: {}", show(v)),
+                            });
+                        }
+                    },
+                    None => false,
+                }
+            }
+            Op::Exists(_) => true,
+        };
+        if !ok {
+            let mut m = fail(describe_op(op, caps));
+            if let Op::Type(_) = op {
+                m.actual = format!("{} {}", JsonType::of(v).name(), show(v));
+            }
+            return Err(m);
+        }
+    }
+    Ok(())
+}
+
+fn same(a: &Json, b: &Json, strict: bool) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, strict)),
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, strict)))
+        }
+        (Json::String(_), Json::Number(_) | Json::Bool(_)) | (Json::Number(_) | Json::Bool(_), Json::String(_))
+            if !strict =>
+        {
+            text_of(a) == text_of(b)
+        }
+        _ => a == b,
+    }
+}
+
+fn contains(haystack: &Json, needle: &Json) -> bool {
+    match haystack {
+        Json::String(s) => s.contains(&text_of(needle)),
+        Json::Array(items) => items.iter().any(|i| same(i, needle, true)),
+        Json::Object(map) => map.contains_key(&text_of(needle)),
+        other => text_of(other).contains(&text_of(needle)),
+    }
+}
+
+fn number(v: &Json, strict: bool) -> Option<f64> {
+    match v {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) if !strict => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+pub(super) fn text_of(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn show_opt(v: Option<&Json>) -> String {
+    v.map_or_else(|| "nothing (no such value)".to_string(), show)
+}
+
+/// What a predicate wants, for messages.
+pub fn describe(pred: &Predicate, caps: &HashMap<String, Json>) -> String {
+    pred.ops.iter().map(|o| describe_op(o, caps)).collect::<Vec<_>>().join(" and ")
+}
+
+fn describe_op(op: &Op, caps: &HashMap<String, Json>) -> String {
+    let r = |t: &crate::suite::JsonTemplate| t.render(caps).map(|v| show(&v)).unwrap_or_else(|e| format!("<{e}>"));
+    match op {
+        Op::Equals(t) => r(t),
+        Op::NotEquals(t) => format!("not {}", r(t)),
+        Op::OneOf(ts) => format!("one of {}", ts.iter().map(r).collect::<Vec<_>>().join(", ")),
+        Op::Contains(t) => format!("to contain {}", r(t)),
+        Op::NotContains(t) => format!("not to contain {}", r(t)),
+        Op::Lt(n) => format!("< {n}"),
+        Op::Lte(n) => format!("<= {n}"),
+        Op::Gt(n) => format!("> {n}"),
+        Op::Gte(n) => format!(">= {n}"),
+        Op::Matches(re) => format!("to match /{}/", re.as_str()),
+        Op::NotMatches(re) => format!("not to match /{}/", re.as_str()),
+        Op::Exists(true) => "a value".into(),
+        Op::Exists(false) => "no value".into(),
+        Op::Type(t) => format!("a {}", t.name()),
+        Op::Length(p) => format!("length {}", describe(p, caps)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::JsonTemplate;
+    use serde_json::json;
+
+    fn p(ops: Vec<Op>) -> Predicate {
+        Predicate { ops }
+    }
+    fn v(j: Json) -> JsonTemplate {
+        JsonTemplate::Value(j)
+    }
+    fn none() -> HashMap<String, Json> {
+        HashMap::new()
+    }
+
+    #[test]
+    fn equality_is_strict_for_json_and_loose_for_text() {
+        let eq = p(vec![Op::Equals(v(json!(3)))]);
+        assert!(eval(&eq, Some(&json!(3.0)), &none(), true).is_ok());
+        assert!(eval(&eq, Some(&json!("3")), &none(), true).is_err());
+        assert!(eval(&eq, Some(&json!("3")), &none(), false).is_ok());
+        assert!(eval(&eq, Some(&json!(4)), &none(), true).is_err());
+    }
+
+    #[test]
+    fn missing_values_fail_unless_absence_is_wanted() {
+        let eq = p(vec![Op::Equals(v(json!("x")))]);
+        let m = eval(&eq, None, &none(), true).unwrap_err();
+        assert_eq!(m.expected, "\"x\"");
+        assert!(m.actual.contains("nothing"));
+        assert!(eval(&p(vec![Op::Exists(false)]), None, &none(), true).is_ok());
+        assert!(eval(&p(vec![Op::Exists(false)]), Some(&json!(null)), &none(), true).is_err());
+    }
+
+    #[test]
+    fn comparisons_contains_types_and_lengths() {
+        let caps = none();
+        assert!(eval(&p(vec![Op::Lt(10.0), Op::Gte(2.0)]), Some(&json!(5)), &caps, true).is_ok());
+        assert!(eval(&p(vec![Op::Lt(10.0)]), Some(&json!(10)), &caps, true).is_err());
+        assert!(eval(&p(vec![Op::Contains(v(json!("tools")))]), Some(&json!(["heavy", "tools"])), &caps, true).is_ok());
+        assert!(eval(&p(vec![Op::Contains(v(json!("x")))]), Some(&json!(["heavy"])), &caps, true).is_err());
+        assert!(eval(&p(vec![Op::Type(JsonType::Number)]), Some(&json!(2)), &caps, true).is_ok());
+        assert!(eval(&p(vec![Op::Type(JsonType::String)]), Some(&json!(2)), &caps, true).is_err());
+        let len3 = p(vec![Op::Length(Box::new(p(vec![Op::Equals(v(json!(3)))])))]);
+        assert!(eval(&len3, Some(&json!([1, 2, 3])), &caps, true).is_ok());
+        assert!(eval(&len3, Some(&json!([1, 2])), &caps, true).is_err());
+        let re = regex::Regex::new("^c0f").expect("valid");
+        assert!(eval(&p(vec![Op::Matches(re.clone())]), Some(&json!("c0ffee")), &caps, true).is_ok());
+        assert!(eval(&p(vec![Op::NotMatches(re)]), Some(&json!("c0ffee")), &caps, true).is_err());
+    }
+
+    #[test]
+    fn expected_values_may_come_from_captures() {
+        let t =
+            crate::load::template::Template::build(crate::load::template::parse("${{ role }}").expect("ok"), |_| {
+                Some(crate::load::template::Resolved::Capture)
+            })
+            .expect("ok");
+        let pred = p(vec![Op::Equals(JsonTemplate::Str(t))]);
+        let caps = HashMap::from([("role".to_string(), json!("maintainer"))]);
+        assert!(eval(&pred, Some(&json!("maintainer")), &caps, true).is_ok());
+        assert!(eval(&pred, Some(&json!("viewer")), &caps, true).is_err());
+        // Without the capture the expectation cannot be met.
+        assert!(eval(&pred, Some(&json!("maintainer")), &none(), true).is_err());
+    }
+}
