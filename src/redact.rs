@@ -105,6 +105,31 @@ impl Redactor {
         }
     }
 
+    /// Masks a text that was cut from a longer one: also a secret cut in two at its end, whose
+    /// start no longer matches it whole.
+    pub fn redact_cut(&self, text: &str) -> String {
+        let mut out = self.redact(text);
+        let known = match self.inner.read() {
+            Ok(k) => k,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let longest = known
+            .secrets
+            .iter()
+            .filter_map(|s| {
+                (MIN_SECRET_LEN..s.len())
+                    .rev()
+                    .filter(|&k| s.is_char_boundary(k))
+                    .find(|&k| out.ends_with(&s[..k]))
+            })
+            .max();
+        if let Some(k) = longest {
+            out.truncate(out.len() - k);
+            out.push_str(MASK);
+        }
+        out
+    }
+
     /// A header line as it may be shown: sensitive headers masked whole.
     pub fn header(&self, name: &str, value: &str) -> String {
         if is_sensitive_header(name) { format!("{name}: {MASK}") } else { format!("{name}: {}", self.redact(value)) }
@@ -193,6 +218,16 @@ mod tests {
         r.add_header("Content-Type", "text/html");
         assert_eq!(r.redact("token abc.def.ghi and s3cr3t-token in text/html"), "token *** and *** in text/html");
         assert_eq!(r.header("cookie", "session=s3cr3t-token"), "cookie: ***");
+    }
+
+    #[test]
+    fn a_secret_cut_at_the_end_is_masked_too() {
+        let r = Redactor::new();
+        r.add("Zq7s3cr3t!");
+        assert_eq!(r.redact_cut("token=Zq7s3cr3"), "token=***");
+        assert_eq!(r.redact_cut("token=Zq"), "token=Zq", "two letters say nothing");
+        assert_eq!(r.redact_cut("a Zq7s3cr3t! b"), "a *** b");
+        assert_eq!(r.redact("token=Zq7s3cr3"), "token=Zq7s3cr3", "only a cut text is read this way");
     }
 
     #[test]

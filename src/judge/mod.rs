@@ -12,7 +12,7 @@ mod predicate;
 mod show;
 
 pub use capture::capture_http;
-pub use http::{judge_http, needs_html};
+pub use http::{judge_http, needs_html, reads_body};
 pub use page::{judge_eval, judge_page};
 pub use predicate::{Mismatch, describe, eval};
 pub use show::{normalize_ws, show, truncate};

@@ -47,7 +47,8 @@ pub fn details(p: &Problem, r: &Redactor) -> String {
         let _ = writeln!(out, "  page:     {}", r.redact(page));
     }
     if let Some(resp) = &p.response {
-        let body = crate::judge::truncate(&r.redact(&resp.body), MAX_EXCERPT);
+        let masked = if resp.cut { r.redact_cut(&resp.body) } else { r.redact(&resp.body) };
+        let body = crate::judge::truncate(&masked, MAX_EXCERPT);
         let _ = write!(out, "\nresponse: {} {} ({} bytes)\n{body}\n", resp.status, resp.reason, resp.bytes);
     }
     if !p.notes.is_empty() {

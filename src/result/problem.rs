@@ -130,6 +130,8 @@ pub struct ResponseExcerpt {
     pub bytes: u64,
     /// The start of the body as text (at most 64 KiB; reporters mask, then cut).
     pub body: String,
+    /// Whether `body` is only the start of what came.
+    pub cut: bool,
 }
 
 /// One reason a testcase did not pass.

@@ -37,7 +37,7 @@ fn client(tls: &Tls, jar: &Arc<Jar>, follow: bool) -> Result<reqwest::Client, St
         .tls_info(true)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(30))
-        .redirect(if follow { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() });
+        .redirect(if follow { follow_and_record() } else { reqwest::redirect::Policy::none() });
     if let Some(ca) = &tls.ca {
         let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA bundle {}: {e}", ca.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -64,6 +64,24 @@ fn client(tls: &Tls, jar: &Arc<Jar>, follow: bool) -> Result<reqwest::Client, St
     b.build().map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
 
+tokio::task_local! {
+    /// The redirects the request being sent went through, for its log.
+    static REDIRECTS: std::cell::RefCell<Vec<String>>;
+}
+
+/// Follows up to 10 redirects, noting each hop for the step log. The policy runs while the
+/// request future is polled, inside the `REDIRECTS` scope that `send` sets.
+fn follow_and_record() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > 10 {
+            return attempt.error("too many redirects");
+        }
+        let hop = format!("{} {}", attempt.status().as_u16(), attempt.url());
+        let _ = REDIRECTS.try_with(|r| r.borrow_mut().push(hop));
+        attempt.follow()
+    })
+}
+
 /// A request as sent and the response as received.
 #[derive(Debug)]
 pub struct Exchange {
@@ -85,6 +103,8 @@ pub struct Exchange {
     /// Where the answer came from, after redirects. Not redacted: for lookups such as the
     /// cookie jar, never for output.
     pub url: reqwest::Url,
+    /// The redirects followed on the way, `303 https://…/login` each.
+    pub redirects: Vec<String>,
     pub cookies: Vec<(String, String)>,
     json: std::sync::OnceLock<Result<Json, String>>,
 }
@@ -223,7 +243,13 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     };
 
     let started = Instant::now();
-    let resp = b.send().await.map_err(|e| classify(&e, timeout, cx.redactor))?;
+    let (resp, redirects) = REDIRECTS
+        .scope(Default::default(), async {
+            let r = b.send().await;
+            (r, REDIRECTS.with(|r| r.take()))
+        })
+        .await;
+    let resp = resp.map_err(|e| classify(&e, timeout, cx.redactor))?;
     let status = resp.status();
     let url = resp.url().clone();
     let mut headers = Vec::with_capacity(resp.headers().len());
@@ -275,6 +301,7 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         elapsed: started.elapsed(),
         cert_not_after,
         url,
+        redirects,
         cookies,
         json: std::sync::OnceLock::new(),
     })

@@ -120,15 +120,32 @@ async fn http_attempt(
             return Err(p);
         }
     };
+    let _ = writeln!(log, "→ {}", ex.request_line);
+    for hop in &ex.redirects {
+        let _ = writeln!(log, "  ↪ redirected: {hop}");
+    }
     let _ = writeln!(
         log,
-        "→ {}\n← {} {} ({}, {} bytes)",
-        ex.request_line,
+        "← {} {} ({}, {} bytes)",
         ex.status,
         ex.reason,
         crate::duration::human(ex.elapsed),
         ex.body_len
     );
+    if ex.body_truncated && judge::reads_body(&step.expect, &step.captures) {
+        // Judging the start of a body could pass what its cut end would fail (a traceback past
+        // the cut): no verdict at all.
+        let message = format!(
+            "the response body ({} bytes) is longer than max_body ({} bytes), so it cannot be judged; raise `defaults.max_body` in the suite",
+            ex.body_len,
+            ex.body.len()
+        );
+        let _ = writeln!(log, "  ✗ {message}");
+        let mut p = Problem::error(ProblemType::Body, message).at(step.pos.line);
+        p.step = Some(at);
+        p.request = Some(ex.request_line.clone());
+        return Err(p);
+    }
     let verdict = if judge::needs_html(&step.expect, &step.captures) {
         tokio::task::block_in_place(|| judge::judge_http(&step.expect, &ex, &state.captures))
     } else {
@@ -260,7 +277,8 @@ fn save_body(ex: &Exchange, dir: &Path, index: usize, shared: &Shared) -> Option
     };
     std::fs::create_dir_all(dir).ok()?;
     let path = dir.join(format!("step-{}-response.{ext}", index + 1));
-    std::fs::write(&path, shared.redactor.redact(text)).ok()?;
+    let masked = if ex.body_truncated { shared.redactor.redact_cut(text) } else { shared.redactor.redact(text) };
+    std::fs::write(&path, masked).ok()?;
     Some(path)
 }
 
@@ -272,5 +290,6 @@ fn excerpt(ex: &Exchange) -> ResponseExcerpt {
         reason: ex.reason.clone(),
         bytes: ex.body_len,
         body: String::from_utf8_lossy(head).into_owned(),
+        cut: head.len() as u64 != ex.body_len,
     }
 }

@@ -52,7 +52,7 @@ impl Default for Defaults {
         Defaults {
             timeout: Duration::from_secs(10),
             headers: Vec::new(),
-            follow_redirects: true,
+            follow_redirects: false,
             max_body: 10 * 1024 * 1024,
             retries: 0,
         }
