@@ -1234,6 +1234,138 @@ fn schema_and_validate_agree_on_every_case() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Every key the compiler knows, at every level, is in the schema there, and no other.
+
+/// A key no level of the format has: `shakedown validate` answers it with "unknown key …" and
+/// a help line listing the keys it takes there ("the suite takes: name, environment, …").
+const PROBE: &str = "zzzzzzzzzz";
+
+/// For each mapping of the format with a fixed set of keys: a suite with [`PROBE`] there, and
+/// where the schema lists that mapping's keys (`properties`; the union of several places for a
+/// mapping with several forms).
+fn key_probes() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    let p = PROBE;
+    vec![
+        ("the suite", format!("{HEAD}{p}: 1\n{ONE_CHECK}"), vec!["/properties"]),
+        ("`defaults`", suite(&format!("defaults: {{ {p}: 1 }}")), vec!["/properties/defaults/properties"]),
+        ("`tls`", suite(&format!("tls: {{ {p}: 1 }}")), vec!["/properties/tls/properties"]),
+        ("`browser`", suite(&format!("browser: {{ {p}: 1 }}")), vec!["/$defs/browserOptions/properties"]),
+        ("a check", check(&format!("request: GET /\n{p}: 1")), vec!["/$defs/check/properties"]),
+        ("a step", check(&format!("steps:\n  - request: GET /\n    {p}: 1")), vec!["/$defs/httpStep/properties"]),
+        ("`request`", request(&format!("url: /\n{p}: 1")), vec!["/$defs/request/anyOf/1/properties"]),
+        (
+            "a multipart file",
+            request(&format!("url: /\nmultipart: {{ f: {{ path: fixtures/smoke.png, {p}: 1 }} }}")),
+            vec!["/$defs/request/anyOf/1/properties/multipart/additionalProperties/anyOf/1/properties"],
+        ),
+        (
+            "`auth`",
+            request(&format!("url: /\nauth: {{ {p}: 1 }}")),
+            vec!["/$defs/request/anyOf/1/properties/auth/properties"],
+        ),
+        (
+            "`basic`",
+            request(&format!("url: /\nauth: {{ basic: {{ user: u, {p}: 1 }} }}")),
+            vec!["/$defs/request/anyOf/1/properties/auth/properties/basic/properties"],
+        ),
+        ("`retry`", check(&format!("request: GET /\nretry: {{ for: 1m, {p}: 1 }}")), vec!["/$defs/retry/properties"]),
+        ("`expect`", expect(&format!("{p}: 1")), vec!["/$defs/expect/properties"]),
+        ("the comparison", expect(&format!("body: {{ {p}: 1 }}")), vec!["/$defs/comparison/anyOf/1/properties"]),
+        ("the comparison", expect(&format!("time: {{ {p}: 1 }}")), vec!["/$defs/timeComparison/anyOf/1/properties"]),
+        (
+            "an `html` assertion",
+            expect(&format!("html: {{ h1: {{ {p}: 1 }} }}")),
+            vec!["/$defs/expect/properties/html/additionalProperties/anyOf/1/properties"],
+        ),
+        (
+            "`sha256`",
+            expect(&format!("sha256: {{ {p}: 1 }}")),
+            vec!["/$defs/expect/properties/sha256/anyOf/2/properties"],
+        ),
+        (
+            "`certificate`",
+            expect(&format!("certificate: {{ days_left: 1, {p}: 1 }}")),
+            vec!["/$defs/expect/properties/certificate/properties"],
+        ),
+        (
+            "a capture",
+            capture(&format!("x: {{ {p}: 1 }}")),
+            vec!["/$defs/capture/additionalProperties/anyOf/1/properties"],
+        ),
+        ("a browser step", browser(&format!("- goto: /\n  {p}: 1")), vec!["/$defs/browserStep/properties"]),
+        (
+            "`press`",
+            browser(&format!("- press: {{ key: a, {p}: 1 }}")),
+            vec!["/$defs/browserStep/properties/press/anyOf/1/properties"],
+        ),
+        (
+            "`see`",
+            browser(&format!("- see: {{ selector: h1, {p}: 1 }}")),
+            vec!["/$defs/browserStep/properties/see/anyOf/1/properties"],
+        ),
+        (
+            "`wait_for`",
+            browser(&format!("- wait_for: {{ selector: h1, {p}: 1 }}")),
+            vec!["/$defs/browserStep/properties/wait_for/anyOf/1/properties"],
+        ),
+        (
+            "`eval`",
+            browser(&format!("- eval: {{ js: x, {p}: 1 }}")),
+            vec!["/$defs/browserStep/properties/eval/anyOf/1/properties"],
+        ),
+        (
+            "a browser capture",
+            browser(&format!("- capture: {{ x: {{ {p}: 1 }} }}")),
+            vec![
+                "/$defs/browserStep/properties/capture/additionalProperties/anyOf/1/properties",
+                "/$defs/browserStep/properties/capture/additionalProperties/anyOf/2/properties",
+                "/$defs/browserStep/properties/capture/additionalProperties/anyOf/3/properties",
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn schema_knows_exactly_the_keys_the_compiler_knows() {
+    let probes = key_probes();
+    let dir = suite_dir();
+    let work: Vec<(usize, &(&str, String, Vec<&str>))> = probes.iter().enumerate().collect();
+    let problems: Vec<String> = parallel(&work, |(i, (what, yaml, pointers))| {
+        let file = dir.path().join(format!("probe-{i:02}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        let output = compiler_verdict(&file, &env_for(yaml, None)).expect_err("a suite with an unknown key");
+        let error = format!("unknown key `{PROBE}` in {what}");
+        let Some(at) = output.find(&error) else {
+            return Some(format!("{what}: `shakedown validate` does not say \"{error}\":\n{output}\n{yaml}"));
+        };
+        let takes = format!("help: {what} takes: ");
+        let Some(list) = output[at..].lines().find_map(|l| l.strip_prefix(&takes)) else {
+            return Some(format!("{what}: `shakedown validate` does not list the keys (\"{takes}…\"):\n{output}"));
+        };
+        let compiler: BTreeSet<&str> = list.trim().split(", ").collect();
+        let mut schema_keys = BTreeSet::new();
+        for pointer in pointers {
+            match schema().pointer(pointer).and_then(Value::as_object) {
+                Some(props) => schema_keys.extend(props.keys().map(String::as_str)),
+                None => return Some(format!("{what}: the schema has no `{pointer}` (was it reorganised?)")),
+            }
+        }
+        if compiler == schema_keys {
+            return None;
+        }
+        Some(format!(
+            "{what}: the compiler takes keys the schema does not know: {:?}; the schema knows keys the compiler does not take: {:?}",
+            compiler.difference(&schema_keys).collect::<Vec<_>>(),
+            schema_keys.difference(&compiler).collect::<Vec<_>>(),
+        ))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(problems.is_empty(), "the schema's keys differ from the compiler's:\n\n{}", problems.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Coverage: every key and enum value of the schema is in a valid case.
 
 fn schema_words(v: &Value, keys: &mut BTreeSet<String>, values: &mut BTreeSet<String>) {
