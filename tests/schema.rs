@@ -1329,7 +1329,7 @@ fn key_probes() -> Vec<(&'static str, String, Vec<&'static str>)> {
 fn schema_knows_exactly_the_keys_the_compiler_knows() {
     let probes = key_probes();
     let dir = suite_dir();
-    let work: Vec<(usize, &(&str, String, Vec<&str>))> = probes.iter().enumerate().collect();
+    let work: Vec<_> = probes.iter().enumerate().collect();
     let problems: Vec<String> = parallel(&work, |(i, (what, yaml, pointers))| {
         let file = dir.path().join(format!("probe-{i:02}.yaml"));
         std::fs::write(&file, yaml).unwrap();
