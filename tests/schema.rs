@@ -453,7 +453,7 @@ teardown:
         valid("secrets and tags as a single string", suite("secrets: SMOKE_PASSWORD\ntags: smoke")),
         valid("defaults: a duration as a bare number of seconds", suite("defaults: { timeout: 1.5 }")),
         valid(
-            "durations in every unit",
+            "durations in sec, ms, min and h with m",
             check("request: { url: /, timeout: 2sec }\nretry: { for: 1h30m, every: 500ms, max_every: 1 min }"),
         ),
         valid(
