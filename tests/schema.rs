@@ -806,6 +806,11 @@ teardown:
         ),
         valid("certificate: days_left", expect("certificate: { days_left: { gte: 14 } }")),
         valid("certificate: days_left as a plain number", expect("certificate: { days_left: 30 }")),
+        // Accepted by both, though they assert nothing (a false green the compiler lets through;
+        // if it starts rejecting them, the schema needs `minProperties: 1` there).
+        valid("an empty expect", check("request: GET /\nexpect: {}")),
+        valid("empty header, json and html expectations", expect("header: {}\njson: {}\nhtml: {}")),
+        valid("an html assertion that is empty", expect("html: { h1: {}, h2: { attr: {} } }")),
         invalid("an unknown expect key", expect("statuss: 200")),
         invalid("expect as a list", check("request: GET /\nexpect: [status]")),
         invalid("expect: null", check("request: GET /\nexpect:")),
@@ -1040,6 +1045,8 @@ teardown:
         invalid("an empty link text", browser("- uncheck: link=")),
         invalid("click: a number", browser("- click: 1")),
         invalid("click: a mapping", browser("- click: { selector: a }")),
+        // Accepted by both, though they do nothing.
+        valid("empty fill, select and capture steps", browser("- fill: {}\n- select: {}\n- capture: {}")),
         invalid("`fill` as a list", browser("- fill: [a]")),
         invalid("a `fill` value that is a mapping", browser("- fill: { \"#a\": { b: 1 } }")),
         invalid("a `fill` value that is null", browser("- fill: { \"#a\": null }")),
