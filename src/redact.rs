@@ -117,10 +117,7 @@ impl Redactor {
             .secrets
             .iter()
             .filter_map(|s| {
-                (MIN_SECRET_LEN..s.len())
-                    .rev()
-                    .filter(|&k| s.is_char_boundary(k))
-                    .find(|&k| out.ends_with(&s[..k]))
+                (MIN_SECRET_LEN..s.len()).rev().filter(|&k| s.is_char_boundary(k)).find(|&k| out.ends_with(&s[..k]))
             })
             .max();
         if let Some(k) = longest {

@@ -119,7 +119,9 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
 /// `max_body` cannot be judged: what was cut could hold what they look for).
 pub fn reads_body(expect: &[Assertion], captures: &[Capture]) -> bool {
     expect.iter().any(|a| matches!(a.kind, AssertKind::Body(_) | AssertKind::Json { .. } | AssertKind::Html { .. }))
-        || captures.iter().any(|c| matches!(c.source, CaptureSource::Json(..) | CaptureSource::Regex(_) | CaptureSource::Css { .. }))
+        || captures
+            .iter()
+            .any(|c| matches!(c.source, CaptureSource::Json(..) | CaptureSource::Regex(_) | CaptureSource::Css { .. }))
 }
 
 /// Whether judging these assertions or captures needs the HTML parser (CPU work best done off

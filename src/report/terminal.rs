@@ -162,12 +162,6 @@ impl Terminal {
                 self.line(&format!("  {} {}", self.paint(DIM, "│"), printable(l)));
             }
         }
-        if self.verbose && !c.log.is_empty() {
-            self.line("  log:");
-            for l in self.m(&c.log).lines() {
-                self.line(&format!("    {}", printable(l)));
-            }
-        }
         for a in &c.attachments {
             self.line(&format!("  attachment: {}", self.m(&a.display().to_string())));
         }
@@ -207,6 +201,12 @@ impl Reporter for Terminal {
                     pb.inc(1);
                 }
                 self.line(&self.case_line(&suite.name, case));
+                if self.verbose && !case.log.is_empty() {
+                    // `-v`: every check's step log, passing ones too, right under its line.
+                    for l in self.m(&case.log).lines() {
+                        self.line(&format!("       {}", printable(l)));
+                    }
+                }
                 // Checks skipped because their setup failed are said once, by the setup.
                 let interesting = case.status != Status::Passed
                     && !(case.status == Status::Skipped

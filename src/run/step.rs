@@ -124,14 +124,8 @@ async fn http_attempt(
     for hop in &ex.redirects {
         let _ = writeln!(log, "  ↪ redirected: {hop}");
     }
-    let _ = writeln!(
-        log,
-        "← {} {} ({}, {} bytes)",
-        ex.status,
-        ex.reason,
-        crate::duration::human(ex.elapsed),
-        ex.body_len
-    );
+    let _ =
+        writeln!(log, "← {} {} ({}, {} bytes)", ex.status, ex.reason, crate::duration::human(ex.elapsed), ex.body_len);
     if ex.body_truncated && judge::reads_body(&step.expect, &step.captures) {
         // Judging the start of a body could pass what its cut end would fail (a traceback past
         // the cut): no verdict at all.

@@ -176,46 +176,57 @@ fn a_slow_answer_is_a_timeout_error() {
 }
 
 #[test]
-fn redirects_are_followed_unless_a_request_says_not_to() {
+fn redirects_are_not_followed_unless_a_request_asks() {
     let fx = app();
     let suite = Suite::new("redirects").yaml(
         r#"
         name: redirects
         base_url: ${{ env.BASE_URL }}
         checks:
-          - name: followed by default
+          - name: a redirect is an answer by default
             request: GET /redirect?to=/health
-            expect: { status: 200, json: { $.status: ok } }
-          - name: not followed when asked
-            request: { url: /redirect?to=/health, follow_redirects: false }
             expect: { status: 302, header: { location: /health } }
-          - name: a chain is followed to its end
-            request: GET /redirect/chain?n=3
+          - name: a redirect does not pass for the page it points at
+            request: GET /redirect?to=/health
+            expect: { status: 200 }
+          - name: followed when asked
+            request: { url: /redirect?to=/health, follow_redirects: true }
+            expect: { status: 200, json: { $.status: ok } }
+          - name: a chain is followed to its end when asked
+            request: { url: /redirect/chain?n=3, follow_redirects: true }
             expect: { status: 200 }
         "#,
     );
-    let done = Run::new().suite(&suite).target(&fx).run();
-    done.assert_exit(0);
-    assert_eq!(fx.hits("/health"), 2, "the not-followed redirect was followed anyway (or another was not)");
+    let done = Run::new().suite(&suite).target(&fx).arg("-v").run();
+    done.assert_exit(1);
+    done.case("a redirect is an answer by default").assert_passed();
+    let failure = done.case("a redirect does not pass for the page it points at").expect("failure", "assertion");
+    assert!(failure.attr("message").unwrap_or("").contains("302"), "{:?}", failure.attrs);
+    done.case("followed when asked").assert_passed();
+    done.case("a chain is followed to its end when asked").assert_passed();
+    // Once for the followed redirect, once at the end of the chain: never for the two that were
+    // not asked to follow.
+    assert_eq!(fx.hits("/health"), 2, "a redirect was followed without being asked to (or an asked one was not)");
     assert_eq!(fx.hits("/redirect/chain"), 3);
+    done.assert_stdout_has("redirected: 302");
 }
 
 #[test]
-fn suite_defaults_can_stop_following_redirects() {
+fn suite_defaults_can_follow_redirects() {
     let fx = app();
-    let suite = Suite::new("noredirects").yaml(
+    let suite = Suite::new("followredirects").yaml(
         r#"
-        name: noredirects
+        name: followredirects
         base_url: ${{ env.BASE_URL }}
-        defaults: { follow_redirects: false }
+        defaults: { follow_redirects: true }
         checks:
-          - name: a redirect is an answer
+          - name: the redirect is followed
             request: GET /redirect?to=/health
-            expect: { status: 302 }
+            expect: { status: 200 }
         "#,
     );
     Run::new().suite(&suite).target(&fx).run().assert_exit(0);
-    assert_eq!(fx.hits("/health"), 0);
+    assert_eq!(fx.hits("/health"), 1);
 }
 
 #[test]
@@ -269,6 +280,7 @@ fn a_session_logged_in_by_one_check_is_used_by_the_next() {
               method: POST
               url: /login
               form: { username: smoke-bot, password: "${{ secrets.SMOKE_PASSWORD }}" }
+              follow_redirects: true
             expect: { status: 200, html: { .role: maintainer } }
           - name: logged in afterwards
             request: GET /api/me
@@ -398,7 +410,7 @@ fn basic_and_bearer_auth() {
 }
 
 #[test]
-fn response_bodies_past_max_body_are_not_parsed_but_still_hashed() {
+fn response_bodies_past_max_body_are_not_judged_but_still_hashed() {
     let fx = app();
     let suite = Suite::new("big").yaml(
         r#"
@@ -410,8 +422,10 @@ fn response_bodies_past_max_body_are_not_parsed_but_still_hashed() {
             request: GET /big?bytes=300000
             expect:
               status: 200
-              body: { contains: aaaa }
               sha256: "${{ sha }}"
+          - name: a cut body is not judged as text
+            request: GET /big?bytes=300000
+            expect: { body: { not_contains: Traceback } }
           - name: JSON past the cap is not parsed
             request: GET /big?bytes=2000
             expect: { json: { $.x: 1 } }
@@ -424,8 +438,9 @@ fn response_bodies_past_max_body_are_not_parsed_but_still_hashed() {
     let done = Run::new().suite(&suite).target(&fx).arg("--var").arg(format!("sha={sha}")).run();
     done.assert_exit(1);
     done.case("a big body can still be checked by hash and length").assert_passed();
-    let failure = done.case("JSON past the cap is not parsed").expect("failure", "assertion");
-    assert!(failure.attr("message").unwrap_or("").contains("max_body"), "{:?}", failure.attrs);
-    let json: &Value = done.json_case("JSON past the cap is not parsed");
-    assert_eq!(json["status"], "failed");
+    for name in ["a cut body is not judged as text", "JSON past the cap is not parsed"] {
+        let error = done.case(name).expect("error", "body");
+        assert!(error.attr("message").unwrap_or("").contains("max_body"), "{:?}", error.attrs);
+        assert_eq!(done.json_case(name)["status"], "errored");
+    }
 }
