@@ -23,6 +23,10 @@ pub enum DiscoverError {
     EnvLine { path: PathBuf, line: usize, what: String },
     #[error("--var `{0}` is not NAME=VALUE")]
     Var(String),
+    #[error("{option} `{value}` selects no check (`shakedown list` shows the suites, checks and tags)")]
+    Unselected { option: &'static str, value: String },
+    #[error("no check matches every --filter and --tag given together")]
+    NothingSelected,
 }
 
 impl DiscoverError {
@@ -141,24 +145,39 @@ pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), D
     Ok((suites, problems))
 }
 
-/// Keeps the checks that `--filter` and `--tag` select; drops suites left with none.
-pub fn select(suites: &mut Vec<Suite>, sel: &SelectArgs) {
+/// Keeps the checks that `--filter` and `--tag` select; drops suites left with none. Every
+/// value must select at least one check: a typo must not silently drop the checks it was
+/// meant to keep.
+pub fn select(suites: &mut Vec<Suite>, sel: &SelectArgs) -> Result<(), DiscoverError> {
     if sel.filter.is_empty() && sel.tag.is_empty() {
-        return;
+        return Ok(());
+    }
+    let by_name = |suite: &Suite, c: &crate::suite::Check, f: &str| {
+        format!("{} › {}", suite.name, c.name).contains(f) || format!("{}/{}", suite.name, c.name).contains(f)
+    };
+    let by_tag = |suite: &Suite, c: &crate::suite::Check, t: &String| c.tags.contains(t) || suite.tags.contains(t);
+    let all = || suites.iter().flat_map(|s| s.checks.iter().map(move |c| (s, c)));
+    if let Some(f) = sel.filter.iter().find(|f| !all().any(|(s, c)| by_name(s, c, f))) {
+        return Err(DiscoverError::Unselected { option: "--filter", value: f.clone() });
+    }
+    if let Some(t) = sel.tag.iter().find(|t| !all().any(|(s, c)| by_tag(s, c, t))) {
+        return Err(DiscoverError::Unselected { option: "--tag", value: t.clone() });
     }
     for s in suites.iter_mut() {
-        let suite_name = s.name.clone();
-        let suite_tags = s.tags.clone();
-        s.checks.retain(|c| {
-            let full = format!("{suite_name} › {}", c.name);
-            let by_name = sel.filter.is_empty()
-                || sel
-                    .filter
-                    .iter()
-                    .any(|f| full.contains(f.as_str()) || format!("{suite_name}/{}", c.name).contains(f.as_str()));
-            let by_tag = sel.tag.is_empty() || sel.tag.iter().any(|t| c.tags.contains(t) || suite_tags.contains(t));
-            by_name && by_tag
-        });
+        let keep: Vec<bool> = s
+            .checks
+            .iter()
+            .map(|c| {
+                (sel.filter.is_empty() || sel.filter.iter().any(|f| by_name(s, c, f)))
+                    && (sel.tag.is_empty() || sel.tag.iter().any(|t| by_tag(s, c, t)))
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        s.checks.retain(|_| keep.next().unwrap_or(false));
     }
     suites.retain(|s| !s.checks.is_empty());
+    if suites.is_empty() {
+        return Err(DiscoverError::NothingSelected);
+    }
+    Ok(())
 }

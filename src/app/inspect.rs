@@ -46,7 +46,9 @@ pub fn list(args: &ListArgs) -> i32 {
         print_problems(&problems);
         return exit::INVALID;
     }
-    select(&mut suites, &args.select);
+    if let Err(e) = select(&mut suites, &args.select) {
+        return super::discover_failed(&e);
+    }
     for s in &suites {
         out(format_args!("{} ({})", s.name, s.file.display()));
         for c in &s.checks {

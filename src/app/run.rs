@@ -52,9 +52,8 @@ pub async fn run(args: RunArgs) -> i32 {
             }
         };
     }
-    select(&mut suites, &args.select);
-    if suites.is_empty() {
-        return usage_error("no check matches --filter/--tag");
+    if let Err(e) = select(&mut suites, &args.select) {
+        return super::discover_failed(&e);
     }
     if args.jobs == 0 {
         return usage_error("--jobs must be at least 1");

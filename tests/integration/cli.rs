@@ -65,7 +65,26 @@ fn tag_runs_checks_tagged_on_the_check_or_its_suite() {
     assert_eq!(done.case_names(), ["health"]);
     let none = Run::new().suite(&api).suite(&web).target(&fx).args(["--tag", "nothing-has-this"]).run();
     none.assert_exit(2);
-    none.assert_stderr_has("no check matches");
+    none.assert_stderr_has("--tag `nothing-has-this` selects no check");
+}
+
+#[test]
+fn every_filter_and_tag_must_select_something() {
+    let fx = app();
+    let (api, web) = tagged_suites();
+    // A typo in the second --filter must not quietly drop the checks it was meant to keep.
+    let typo = Run::new().suite(&api).suite(&web).target(&fx).args(["--filter", "health", "--filter", "prodcts"]).run();
+    typo.assert_exit(2);
+    typo.assert_stderr_has("--filter `prodcts` selects no check");
+    assert_eq!(fx.hits("/echo/api-health"), 0, "nothing may run when a selector is wrong");
+    let listed =
+        Run::list().suite(&api).suite(&web).env("BASE_URL", "http://127.0.0.1:9").args(["--tag", "fats"]).run();
+    listed.assert_exit(2);
+    listed.assert_stderr_has("--tag `fats` selects no check");
+    // Each selects something, but no check has both: nothing to run is an error too.
+    let apart = Run::new().suite(&api).suite(&web).target(&fx).args(["--tag", "fast", "--filter", "products"]).run();
+    apart.assert_exit(2);
+    apart.assert_stderr_has("no check matches every --filter and --tag");
 }
 
 #[test]
