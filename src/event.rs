@@ -3,7 +3,7 @@
 //! Events carry data, not formatted text: secrets are masked by each reporter as text leaves
 //! the process.
 
-use crate::result::{CaseResult, Interruption, RunSummary};
+use crate::result::{CaseResult, Interruption, RunSummary, StepRetried};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -38,6 +38,8 @@ pub enum Event {
     SuiteFinished {
         suite: Arc<SuiteInfo>,
         duration: std::time::Duration,
+        /// Setup steps that passed only after retrying (a setup that passes has no testcase).
+        setup_retried: Vec<StepRetried>,
     },
     /// Something the user should know that is not a result (e.g. TLS verification is off).
     Warning(String),

@@ -154,7 +154,7 @@ fn report_load_failures(problems: &[FileDiagnostics], reporters: &mut Reporters)
         totals.add(case.status);
         reporters.on_event(&Event::SuiteStarted { suite: suite.clone() });
         reporters.on_event(&Event::CaseFinished { suite: suite.clone(), case: Box::new(case) });
-        reporters.on_event(&Event::SuiteFinished { suite, duration: Duration::ZERO });
+        reporters.on_event(&Event::SuiteFinished { suite, duration: Duration::ZERO, setup_retried: Vec::new() });
     }
     let summary = RunSummary { started, duration: t0.elapsed(), suites: problems.len(), totals, interrupted: None };
     reporters.on_event(&Event::RunFinished(summary));

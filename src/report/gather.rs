@@ -2,7 +2,7 @@
 //! that are written once the run is over.
 
 use crate::event::{Event, SuiteInfo};
-use crate::result::{CaseResult, RunSummary, Status};
+use crate::result::{CaseResult, RunSummary, Status, StepRetried};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ pub struct SuiteResult {
     pub info: Arc<SuiteInfo>,
     pub duration: Duration,
     pub cases: Vec<CaseResult>,
+    pub setup_retried: Vec<StepRetried>,
 }
 
 impl SuiteResult {
@@ -34,7 +35,11 @@ impl Gathered {
                 self.suite(suite);
             }
             Event::CaseFinished { suite, case } => self.suite(suite).cases.push((**case).clone()),
-            Event::SuiteFinished { suite, duration } => self.suite(suite).duration = *duration,
+            Event::SuiteFinished { suite, duration, setup_retried } => {
+                let s = self.suite(suite);
+                s.duration = *duration;
+                s.setup_retried = setup_retried.clone();
+            }
             Event::RunFinished(summary) => self.summary = Some(*summary),
             Event::RunStarted { .. } | Event::Warning(_) | Event::Interrupting(_) => {}
         }
@@ -45,7 +50,15 @@ impl Gathered {
         let at = match self.suites.binary_search_by_key(&info.index, |s| s.info.index) {
             Ok(i) => i,
             Err(i) => {
-                self.suites.insert(i, SuiteResult { info: info.clone(), duration: Duration::ZERO, cases: Vec::new() });
+                self.suites.insert(
+                    i,
+                    SuiteResult {
+                        info: info.clone(),
+                        duration: Duration::ZERO,
+                        cases: Vec::new(),
+                        setup_retried: Vec::new(),
+                    },
+                );
                 i
             }
         };

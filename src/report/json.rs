@@ -8,7 +8,7 @@ use super::details;
 use super::gather::{Gathered, SuiteResult};
 use crate::event::{Event, Reporter};
 use crate::redact::Redactor;
-use crate::result::{CaseResult, Problem, iso_time};
+use crate::result::{CaseResult, Problem, StepRetried, iso_time};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -68,6 +68,7 @@ fn suite(s: &SuiteResult, r: &Redactor) -> Value {
         "started": iso_time(i.started),
         "duration": secs(s.duration),
         "cases": s.cases.iter().map(|c| case(c, r)).collect::<Vec<_>>(),
+        "setup_retried_steps": s.setup_retried.iter().map(|s| retried(s, r)).collect::<Vec<_>>(),
     })
 }
 
@@ -83,7 +84,12 @@ fn case(c: &CaseResult, r: &Redactor) -> Value {
         "log": r.redact(&c.log),
         "attachments": c.attachments.iter().map(|a| r.redact(&a.display().to_string())).collect::<Vec<_>>(),
         "tags": c.tags.iter().map(|t| r.redact(t)).collect::<Vec<_>>(),
+        "retried_steps": c.retried_steps.iter().map(|s| retried(s, r)).collect::<Vec<_>>(),
     })
+}
+
+fn retried(s: &StepRetried, r: &Redactor) -> Value {
+    json!({ "step": r.redact(&s.step), "line": s.line, "attempts": s.attempts, "waited": secs(s.waited) })
 }
 
 fn problem(p: &Problem, r: &Redactor) -> Value {

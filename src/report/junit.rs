@@ -73,6 +73,10 @@ fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
         ts.add_property(Property::new("commit", clean(c, r)));
     }
     let classname = format!("{}.{}", info.environment.replace('.', "_"), info.name.replace('.', "_"));
+    if !s.setup_retried.is_empty() {
+        let lines: String = s.setup_retried.iter().map(|x| format!("setup retried: {x}\n")).collect();
+        ts.set_system_out(clean(&lines, r));
+    }
     let file = clean(&info.file.display().to_string(), r);
     for case in &s.cases {
         ts.add_test_case(case_xml(case, &classname, &file, r));
@@ -119,6 +123,9 @@ fn case_xml(c: &CaseResult, classname: &str, file: &str, r: &Redactor) -> TestCa
     let mut out = String::new();
     for a in &c.attachments {
         out.push_str(&format!("[[ATTACHMENT|{}]]\n", a.display()));
+    }
+    for s in &c.retried_steps {
+        out.push_str(&format!("retried: {s}\n"));
     }
     out.push_str(&head_and_tail(&c.log, MAX_LOG));
     if !out.trim().is_empty() {

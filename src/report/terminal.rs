@@ -87,6 +87,9 @@ impl Terminal {
         if c.status == Status::Flaky {
             line.push_str(&format!(" passed after {} failed attempt(s)", c.earlier_attempts.len()));
         }
+        for r in &c.retried_steps {
+            line.push_str(&format!("\n       {}", self.paint(YELLOW, &format!("↻ {}", self.m(&r.to_string())))));
+        }
         if let Some(p) = &c.problem
             && c.status != Status::Passed
         {
@@ -216,7 +219,12 @@ impl Reporter for Terminal {
                     self.problems.push((suite.clone(), (**case).clone()));
                 }
             }
-            Event::SuiteFinished { .. } => {}
+            Event::SuiteFinished { suite, setup_retried, .. } => {
+                for r in setup_retried {
+                    let text = format!("↻ {} › setup: {}", self.m(&suite.name), self.m(&r.to_string()));
+                    self.line(&format!("       {}", self.paint(YELLOW, &text)));
+                }
+            }
             Event::Warning(w) => self.line(&format!("{} {}", self.paint(YELLOW, "warning:"), self.m(w))),
             Event::Interrupting(why) => {
                 let text = match why {

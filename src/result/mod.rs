@@ -60,6 +60,24 @@ pub struct CaseResult {
     /// Screenshots, page HTML, response bodies; the most useful first.
     pub attachments: Vec<PathBuf>,
     pub tags: Vec<String>,
+    /// Steps whose `retry` needed more than one attempt to pass.
+    pub retried_steps: Vec<StepRetried>,
+}
+
+/// A step that passed only after polling: it is green, but a reader should see it waited.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRetried {
+    /// `step 2` or `step 2 (the new version is live)`.
+    pub step: String,
+    pub line: u32,
+    pub attempts: u32,
+    pub waited: Duration,
+}
+
+impl std::fmt::Display for StepRetried {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} passed on attempt {} after {}", self.step, self.attempts, crate::duration::human(self.waited))
+    }
 }
 
 impl CaseResult {
@@ -75,6 +93,7 @@ impl CaseResult {
             log: String::new(),
             attachments: Vec::new(),
             tags: Vec::new(),
+            retried_steps: Vec::new(),
         }
     }
 

@@ -73,6 +73,7 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
     state.end_session(shared, false).await;
     state.scope = shared_scope;
     let attachments = std::mem::take(&mut state.attachments);
+    let retried_steps = std::mem::take(&mut state.retried);
     if shared.cancel.checks.is_cancelled() && last.is_err() {
         let mut c = interrupted_case(check, shared, t.elapsed(), log);
         c.earlier_attempts = earlier;
@@ -83,6 +84,7 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
     case.duration = t.elapsed();
     case.log = log;
     case.attachments = attachments;
+    case.retried_steps = retried_steps;
     match last {
         Ok(()) if earlier.is_empty() => {}
         Ok(()) => case.status = Status::Flaky,

@@ -5,7 +5,7 @@ use super::Shared;
 use super::http::{self, Exchange, SendContext};
 use super::suite::SuiteState;
 use crate::judge;
-use crate::result::{Problem, ProblemType, ResponseExcerpt, StepRef};
+use crate::result::{Problem, ProblemType, ResponseExcerpt, StepRef, StepRetried};
 use crate::suite::{Action, CaptureSource, Request, Step};
 use serde_json::Value as Json;
 use std::fmt::Write as _;
@@ -66,7 +66,19 @@ async fn run_step(
     let mut wait = step.retry.as_ref().map(|r| r.every);
     let mut attempt = 1u32;
     loop {
-        let Err(mut p) = http_attempt(step, index, req, state, log, shared).await else { return Ok(()) };
+        let saved = state.attachments.len();
+        let Err(mut p) = http_attempt(step, index, req, state, log, shared).await else {
+            if attempt > 1 {
+                let at = step_ref(step, index, state, false);
+                state.retried.push(StepRetried {
+                    step: at.label,
+                    line: step.pos.line,
+                    attempts: attempt,
+                    waited: started.elapsed(),
+                });
+            }
+            return Ok(());
+        };
         let retry =
             step.retry.as_ref().filter(|_| !matches!(p.type_, ProblemType::MissingCapture | ProblemType::Request));
         if let (Some(retry), Some(w)) = (retry, wait)
@@ -78,6 +90,10 @@ async fn run_step(
                 crate::report::details::headline(&p, &shared.redactor),
                 crate::duration::human(w)
             );
+            // Only the last attempt's files are kept: a retried failure leaves nothing behind.
+            for f in state.attachments.drain(saved..) {
+                let _ = std::fs::remove_file(f);
+            }
             tokio::select! {
                 _ = tokio::time::sleep(w) => {}
                 _ = shared.cancel.checks.cancelled() => {

@@ -8,7 +8,7 @@ use super::http::Scope;
 use super::step::run_steps;
 use crate::browser::Session;
 use crate::event::{Event, SuiteInfo};
-use crate::result::{CaseKind, CaseResult, Problem, ProblemType};
+use crate::result::{CaseKind, CaseResult, Problem, ProblemType, StepRetried};
 use crate::suite::Suite;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -27,6 +27,8 @@ pub(super) struct SuiteState {
     /// Where the current check's artifacts go.
     pub artifacts: PathBuf,
     pub attachments: Vec<PathBuf>,
+    /// Steps of the current check or phase that passed only after retrying.
+    pub retried: Vec<crate::result::StepRetried>,
 }
 
 impl SuiteState {
@@ -70,11 +72,12 @@ pub(super) async fn run_suite(index: usize, suite: Arc<Suite>, shared: &Shared) 
         shared.redactor.add(s);
     }
     let cases = Cases { shared, info: info.clone() };
-    run_phases(&suite, shared, &cases).await;
-    shared.emit(Event::SuiteFinished { suite: info, duration: t0.elapsed() });
+    let setup_retried = run_phases(&suite, shared, &cases).await;
+    shared.emit(Event::SuiteFinished { suite: info, duration: t0.elapsed(), setup_retried });
 }
 
-async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) {
+/// Runs setup, checks and teardown; returns the setup steps that passed only after retrying.
+async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> Vec<StepRetried> {
     let scope = match Scope::new(&suite.tls) {
         Ok(s) => s,
         Err(e) => {
@@ -84,7 +87,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) {
                 let why = format!("not run: the HTTP client could not be set up: {e}");
                 cases.finish(CaseResult::skipped(&c.name, Some(c.pos.line), why));
             }
-            return;
+            return Vec::new();
         }
     };
     let suite_dir = shared.opts.artifacts_dir.join(crate::browser::slug(&suite.name));
@@ -95,9 +98,11 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) {
         session: None,
         artifacts: suite_dir.join("setup"),
         attachments: Vec::new(),
+        retried: Vec::new(),
     };
 
     let mut setup_failed: Option<String> = None;
+    let mut setup_retried = Vec::new();
     if !suite.setup.is_empty() {
         let t = Instant::now();
         let mut log = String::new();
@@ -108,6 +113,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) {
             cases.finish(phase_case("[setup]", CaseKind::Setup, p, t.elapsed(), log, &mut state));
         }
         state.attachments.clear();
+        setup_retried = std::mem::take(&mut state.retried);
     }
 
     for check in &suite.checks {
@@ -138,6 +144,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) {
             cases.finish(phase_case("[teardown]", CaseKind::Teardown, p, t.elapsed(), log, &mut state));
         }
     }
+    setup_retried
 }
 
 /// The testcase that stands for a failed setup or teardown. It is always an error: nothing
@@ -155,5 +162,6 @@ fn phase_case(
     case.duration = took;
     case.log = log;
     case.attachments = std::mem::take(&mut state.attachments);
+    case.retried_steps = std::mem::take(&mut state.retried);
     case
 }

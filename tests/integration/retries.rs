@@ -29,6 +29,48 @@ fn a_step_retry_waits_for_the_new_version() {
         fx.hits("/rollout/version")
     );
     assert_eq!(done.summary().flaky, 0, "waiting for a rollout is not flakiness");
+    // Green, but not silently: the wait shows in every output.
+    done.assert_stdout_has("setup: step 1 (the new version is live) passed on attempt");
+    let waited = &done.json()["suites"][0]["setup_retried_steps"][0];
+    assert!(waited["attempts"].as_u64().is_some_and(|n| n >= 2), "{waited}");
+    assert!(done.junit_text.as_deref().unwrap_or("").contains("setup retried: step 1"), "no retry in the JUnit");
+}
+
+#[test]
+fn a_check_step_that_passed_on_a_later_attempt_says_so_and_leaves_one_set_of_files() {
+    let fx = app();
+    let suite = Suite::new("rollout").yaml(
+        r#"
+        name: rollout
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: the new version is live
+            request: GET /rollout/version
+            retry: { for: 20s, every: 10ms }
+            expect: { json: { $.commit: "${{ env.GIT_SHA }}" } }
+          - name: a version that never comes
+            request: GET /rollout/version
+            retry: { for: 400ms, every: 10ms }
+            expect: { json: { $.commit: "9999999" } }
+        "#,
+    );
+    let done = Run::new().suite(&suite).target(&fx).env("GIT_SHA", "c0ffee1").run();
+    done.assert_exit(1);
+    let case = done.case("the new version is live");
+    case.assert_passed();
+    assert!(case.system_out().contains("retried: step 1 passed on attempt"), "{}", case.system_out());
+    assert!(done.terminal_line("the new version is live").contains("PASS"));
+    done.assert_stdout_has("↻ step 1 passed on attempt");
+    let json = done.json_case("the new version is live");
+    assert!(json["retried_steps"][0]["attempts"].as_u64().is_some_and(|n| n >= 2), "{json}");
+    // A passing check keeps no response saved from its failed attempts.
+    assert!(json["attachments"].as_array().is_some_and(Vec::is_empty), "{json}");
+    // A failing one keeps the last attempt's, attached once.
+    let failing = done.case("a version that never comes");
+    let out = failing.system_out();
+    assert_eq!(out.matches("[[ATTACHMENT|").count(), 1, "{out}");
+    let files = done.json_case("a version that never comes")["attachments"].as_array().map(Vec::len);
+    assert_eq!(files, Some(1));
 }
 
 #[test]
