@@ -34,114 +34,119 @@ impl Compiler<'_> {
         for (key, _, v) in &f.entries {
             let pos = v.pos;
             match *key {
-                "status" => {
-                    if let Some(s) = self.status(v) {
-                        out.push(Assertion { pos, kind: AssertKind::Status(s) });
-                    }
-                }
-                "header" | "headers" => {
-                    let Some(hf) = self.fields(v, "`header`", &[]) else { continue };
-                    for (name, _, hv) in hf.entries {
-                        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                            self.err(hv.pos, format!("`{name}` is not a valid header name"));
-                            continue;
-                        }
-                        if let Some(pred) = self.predicate(hv, false) {
-                            out.push(Assertion {
-                                pos: hv.pos,
-                                kind: AssertKind::Header { name: name.to_ascii_lowercase(), pred },
-                            });
-                        }
-                    }
-                }
-                "body" => {
-                    if let Some(pred) = self.predicate(v, false) {
-                        out.push(Assertion { pos, kind: AssertKind::Body(pred) });
-                    }
-                }
-                "json" => {
-                    let Some(jf) = self.fields(v, "`json`", &[]) else { continue };
-                    for (path, k, jv) in jf.entries {
-                        let Some(compiled) = self.json_path(path, k) else { continue };
-                        if let Some(pred) = self.predicate(jv, false) {
-                            out.push(Assertion {
-                                pos: k.pos,
-                                kind: AssertKind::Json { path: compiled, source: path.to_string(), pred },
-                            });
-                        }
-                    }
-                }
-                "html" => {
-                    let Some(hf) = self.fields(v, "`html`", &[]) else { continue };
-                    for (sel, k, hv) in hf.entries {
-                        if !self.css(sel, k) {
-                            continue;
-                        }
-                        out.extend(self.html_assertions(sel, hv));
-                    }
-                }
-                "time" => {
-                    let pred = match &v.value {
-                        Value::Map(_) => self.predicate(v, true),
-                        _ => self
-                            .duration(v, "`time`")
-                            .map(|d| Predicate { ops: vec![Op::Lte(d.as_secs_f64() * 1000.0)] }),
-                    };
-                    if let Some(pred) = pred {
-                        out.push(Assertion { pos, kind: AssertKind::Time(pred) });
-                    }
-                }
-                "sha256" => {
-                    let src = match &v.value {
-                        // Interpolation works as in any string (`${{ env.EXPECTED_SHA }}`), but
-                        // the digest must be known at load time to be checked here.
-                        Value::Str(_) => {
-                            match self.template(v, "`sha256`").map(|t| t.as_static()) {
-                                Some(Some(s)) => {
-                                    let hex = s.trim().to_ascii_lowercase();
-                                    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                                        Some(Sha256Source::Hex(hex))
-                                    } else {
-                                        self.err(pos, "`sha256` is 64 hex digits, or `{ file: path }` to compare with a local file");
-                                        None
-                                    }
-                                }
-                                Some(None) => {
-                                    self.err(pos, "`sha256` cannot use a captured value: write the digest, a variable, or `{ file: path }`");
-                                    None
-                                }
-                                None => None,
-                            }
-                        }
-                        _ => self
-                            .fields(v, "`sha256`", &["file"])
-                            .and_then(|sf| sf.get("file"))
-                            .and_then(|n| self.file_ref(n, "file"))
-                            .map(Sha256Source::File),
-                    };
-                    if let Some(src) = src {
-                        out.push(Assertion { pos, kind: AssertKind::Sha256(src) });
-                    }
-                }
-                "certificate" => {
-                    let Some(cf) = self.fields(v, "`certificate`", &["days_left"]) else { continue };
-                    if !cf.has("days_left") {
-                        self.err_help(
-                            pos,
-                            "`certificate` asserts nothing",
-                            "e.g. `certificate: { days_left: { gte: 14 } }`",
-                        );
-                    }
-                    if let Some(d) = cf.get("days_left")
-                        && let Some(pred) = self.predicate(d, false)
-                    {
-                        out.push(Assertion { pos: d.pos, kind: AssertKind::CertDays(pred) });
-                    }
-                }
+                "status" => out.extend(self.status(v).map(|s| Assertion { pos, kind: AssertKind::Status(s) })),
+                "header" | "headers" => out.extend(self.expect_headers(v)),
+                "body" => out.extend(self.predicate(v, false).map(|p| Assertion { pos, kind: AssertKind::Body(p) })),
+                "json" => out.extend(self.expect_json(v)),
+                "html" => out.extend(self.expect_html(v)),
+                "time" => out.extend(self.expect_time(v)),
+                "sha256" => out.extend(self.sha256_source(v).map(|s| Assertion { pos, kind: AssertKind::Sha256(s) })),
+                "certificate" => out.extend(self.expect_certificate(v)),
                 _ => {}
             }
         }
         out
+    }
+
+    /// `header: { name: comparison, … }`; names are matched in lower case.
+    fn expect_headers(&mut self, v: &Node) -> Vec<Assertion> {
+        let mut out = Vec::new();
+        let Some(hf) = self.fields(v, "`header`", &[]) else { return out };
+        for (name, _, hv) in hf.entries {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                self.err(hv.pos, format!("`{name}` is not a valid header name"));
+                continue;
+            }
+            if let Some(pred) = self.predicate(hv, false) {
+                out.push(Assertion { pos: hv.pos, kind: AssertKind::Header { name: name.to_ascii_lowercase(), pred } });
+            }
+        }
+        out
+    }
+
+    /// `json: { $.path: comparison, … }`.
+    fn expect_json(&mut self, v: &Node) -> Vec<Assertion> {
+        let mut out = Vec::new();
+        let Some(jf) = self.fields(v, "`json`", &[]) else { return out };
+        for (path, k, jv) in jf.entries {
+            let Some(compiled) = self.json_path(path, k) else { continue };
+            if let Some(pred) = self.predicate(jv, false) {
+                out.push(Assertion {
+                    pos: k.pos,
+                    kind: AssertKind::Json { path: compiled, source: path.to_string(), pred },
+                });
+            }
+        }
+        out
+    }
+
+    /// `html: { css selector: assertion, … }`.
+    fn expect_html(&mut self, v: &Node) -> Vec<Assertion> {
+        let mut out = Vec::new();
+        let Some(hf) = self.fields(v, "`html`", &[]) else { return out };
+        for (sel, k, hv) in hf.entries {
+            if !self.css(sel, k) {
+                continue;
+            }
+            out.extend(self.html_assertions(sel, hv));
+        }
+        out
+    }
+
+    /// `time: 2s` (at most), or a comparison in which numbers are durations.
+    fn expect_time(&mut self, v: &Node) -> Option<Assertion> {
+        let pred = match &v.value {
+            Value::Map(_) => self.predicate(v, true),
+            _ => self.duration(v, "`time`").map(|d| Predicate { ops: vec![Op::Lte(d.as_secs_f64() * 1000.0)] }),
+        };
+        pred.map(|pred| Assertion { pos: v.pos, kind: AssertKind::Time(pred) })
+    }
+
+    /// `sha256:` a digest, or `{ file: path }` to compare with a local file.
+    fn sha256_source(&mut self, v: &Node) -> Option<Sha256Source> {
+        match &v.value {
+            Value::Str(_) => self.sha256_digest(v),
+            _ => self
+                .fields(v, "`sha256`", &["file"])
+                .and_then(|sf| sf.get("file"))
+                .and_then(|n| self.file_ref(n, "file"))
+                .map(Sha256Source::File),
+        }
+    }
+
+    /// A written digest: interpolation works as in any string (`${{ env.EXPECTED_SHA }}`), but
+    /// the digest must be known at load time to be checked here.
+    fn sha256_digest(&mut self, v: &Node) -> Option<Sha256Source> {
+        match self.template(v, "`sha256`").map(|t| t.as_static()) {
+            Some(Some(s)) => {
+                let hex = s.trim().to_ascii_lowercase();
+                if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    Some(Sha256Source::Hex(hex))
+                } else {
+                    self.err(v.pos, "`sha256` is 64 hex digits, or `{ file: path }` to compare with a local file");
+                    None
+                }
+            }
+            Some(None) => {
+                self.err(
+                    v.pos,
+                    "`sha256` cannot use a captured value: write the digest, a variable, or `{ file: path }`",
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// `certificate: { days_left: comparison }`.
+    fn expect_certificate(&mut self, v: &Node) -> Option<Assertion> {
+        let cf = self.fields(v, "`certificate`", &["days_left"])?;
+        if !cf.has("days_left") {
+            self.err_help(v.pos, "`certificate` asserts nothing", "e.g. `certificate: { days_left: { gte: 14 } }`");
+        }
+        let d = cf.get("days_left")?;
+        let pred = self.predicate(d, false)?;
+        Some(Assertion { pos: d.pos, kind: AssertKind::CertDays(pred) })
     }
 
     fn html_assertions(&mut self, selector: &str, node: &Node) -> Vec<Assertion> {

@@ -45,6 +45,30 @@ impl Compiler<'_> {
 
     pub(super) fn check(&mut self, node: &Node, defaults: &Defaults) -> Option<Check> {
         let f = self.fields(node, "a check", CHECK_KEYS)?;
+        let name = self.check_name(&f, node);
+        let tags = f.get("tags").map(|n| self.string_list(n, "`tags`")).unwrap_or_default();
+        let (steps, mut is_browser) = self.check_steps(&f, node, defaults)?;
+        let teardown = f.get("teardown").map(|n| self.steps(n, "`teardown`", defaults)).unwrap_or_default();
+        is_browser |= steps.iter().chain(&teardown).any(|s| matches!(s.action, Action::Browser(_)));
+        let retries = match f.get("retries") {
+            Some(n) => self.uint(n, "`retries`", 10).unwrap_or(0),
+            None => defaults.retries,
+        };
+        let isolated = f.get("cookies").is_some_and(|n| self.isolated_cookies(n));
+        Some(Check {
+            name: name?,
+            pos: node.pos,
+            tags: tags.into_iter().map(|(t, _)| t).collect(),
+            steps,
+            teardown,
+            retries,
+            isolated,
+            is_browser,
+        })
+    }
+
+    /// A check's `name`: required, and not blank.
+    fn check_name(&mut self, f: &Fields, node: &Node) -> Option<String> {
         let name = match f.get("name") {
             Some(n) => self.string(n, "`name`"),
             None => {
@@ -61,41 +85,24 @@ impl Compiler<'_> {
         {
             self.err(f.get("name").map_or(node.pos, |n| n.pos), "a check's name cannot be empty");
         }
-        let tags = f.get("tags").map(|n| self.string_list(n, "`tags`")).unwrap_or_default();
+        name
+    }
+
+    /// The steps of a check, from exactly one of its `request`, `steps` or `browser`, and
+    /// whether they came from `browser`.
+    fn check_steps(&mut self, f: &Fields, node: &Node, defaults: &Defaults) -> Option<(Vec<Step>, bool)> {
         let kinds: Vec<&str> = ["request", "steps", "browser"].into_iter().filter(|k| f.has(k)).collect();
-        let mut is_browser = false;
-        let steps = match kinds.as_slice() {
-            ["request"] => self.step_from(&f, node.pos, None, defaults).into_iter().collect(),
-            ["steps"] => {
-                for key in ["expect", "capture", "retry"] {
-                    if let Some(p) = f.key_pos(key) {
-                        self.err_help(
-                            p,
-                            format!("`{key}` belongs to a step when the check has `steps`"),
-                            "move it into the step it is about",
-                        );
-                    }
-                }
-                let steps = f.get("steps").map(|n| self.steps(n, "`steps`", defaults)).unwrap_or_default();
-                if steps.is_empty() && f.get("steps").is_some_and(|n| matches!(&n.value, Value::Seq(s) if s.is_empty()))
-                {
-                    self.err(node.pos, "`steps` is empty");
-                }
-                steps
-            }
+        Some(match kinds.as_slice() {
+            ["request"] => (self.step_from(f, node.pos, None, defaults).into_iter().collect(), false),
+            ["steps"] => (self.listed_steps(f, node, defaults), false),
             ["browser"] => {
-                for key in ["expect", "capture", "retry"] {
-                    if let Some(p) = f.key_pos(key) {
-                        self.err_help(
-                            p,
-                            format!("`{key}` does not apply to a `browser` check"),
-                            "use `see` and `capture` steps inside the `browser` list",
-                        );
-                    }
-                }
-                is_browser = true;
+                self.report_step_keys_on_check(
+                    f,
+                    "does not apply to a `browser` check",
+                    "use `see` and `capture` steps inside the `browser` list",
+                );
                 let n = f.get("browser")?;
-                self.browser_steps(n)
+                (self.browser_steps(n), true)
             }
             [] => {
                 self.err_help(
@@ -103,45 +110,54 @@ impl Compiler<'_> {
                     "this check does nothing",
                     "give it a `request`, a list of `steps`, or a list of `browser` steps",
                 );
-                Vec::new()
+                (Vec::new(), false)
             }
             _ => {
                 self.err(
                     node.pos,
                     format!("a check has one of `request`, `steps` or `browser`, not {}", kinds.join(" and ")),
                 );
-                Vec::new()
+                (Vec::new(), false)
             }
-        };
-        let teardown = f.get("teardown").map(|n| self.steps(n, "`teardown`", defaults)).unwrap_or_default();
-        is_browser |= steps.iter().chain(&teardown).any(|s| matches!(s.action, Action::Browser(_)));
-        let retries = match f.get("retries") {
-            Some(n) => self.uint(n, "`retries`", 10).unwrap_or(0),
-            None => defaults.retries,
-        };
-        let isolated = match f.get("cookies") {
-            None => false,
-            Some(n) => {
-                match n.as_str() {
-                    Some("shared") => false,
-                    Some("isolated") => true,
-                    _ => {
-                        self.err(n.pos, "`cookies` is `shared` (the suite's cookie jar, the default) or `isolated` (a jar of its own)");
-                        false
-                    }
-                }
-            }
-        };
-        Some(Check {
-            name: name?,
-            pos: node.pos,
-            tags: tags.into_iter().map(|(t, _)| t).collect(),
-            steps,
-            teardown,
-            retries,
-            isolated,
-            is_browser,
         })
+    }
+
+    /// The `steps:` list of a check, which then has no step keys of its own.
+    fn listed_steps(&mut self, f: &Fields, node: &Node, defaults: &Defaults) -> Vec<Step> {
+        self.report_step_keys_on_check(
+            f,
+            "belongs to a step when the check has `steps`",
+            "move it into the step it is about",
+        );
+        let steps = f.get("steps").map(|n| self.steps(n, "`steps`", defaults)).unwrap_or_default();
+        if steps.is_empty() && f.get("steps").is_some_and(|n| matches!(&n.value, Value::Seq(s) if s.is_empty())) {
+            self.err(node.pos, "`steps` is empty");
+        }
+        steps
+    }
+
+    /// Reports `expect`, `capture` and `retry` written on the check rather than in its steps.
+    fn report_step_keys_on_check(&mut self, f: &Fields, message: &str, help: &str) {
+        for key in ["expect", "capture", "retry"] {
+            if let Some(p) = f.key_pos(key) {
+                self.err_help(p, format!("`{key}` {message}"), help);
+            }
+        }
+    }
+
+    /// `cookies:` is `shared` (false) or `isolated` (true).
+    fn isolated_cookies(&mut self, n: &Node) -> bool {
+        match n.as_str() {
+            Some("shared") => false,
+            Some("isolated") => true,
+            _ => {
+                self.err(
+                    n.pos,
+                    "`cookies` is `shared` (the suite's cookie jar, the default) or `isolated` (a jar of its own)",
+                );
+                false
+            }
+        }
     }
 
     fn retry(&mut self, node: &Node) -> Option<Retry> {

@@ -35,69 +35,15 @@ impl Compiler<'_> {
         };
 
         // Secrets come first: variables may use them.
-        let mut secret_values = Vec::new();
-        if let Some(n) = f.get("secrets") {
-            for (s, pos) in self.string_list(n, "`secrets`") {
-                let value = self.env.get(&s).cloned();
-                match &value {
-                    Some(v) if !v.is_empty() => secret_values.push(v.clone()),
-                    Some(_) => {}
-                    None => self.err_help(
-                        pos,
-                        format!("secret `{s}` is not set in the environment"),
-                        format!("export {s}=… (its value is masked in every output), or pass it with --env-file"),
-                    ),
-                }
-                self.secrets.insert(s, value);
-            }
-        }
-
-        if let Some(n) = f.get("vars")
-            && let Some(vars) = self.fields(n, "`vars`", &[])
-        {
-            for (key, k, v) in vars.entries {
-                if let Some((_, value)) = lcx.vars.iter().rev().find(|(name, _)| name == key) {
-                    self.vars.insert(key.to_string(), Json::String(value.clone()));
-                    continue;
-                }
-                if !valid_name(key) {
-                    self.err(k.pos, format!("`{key}` is not a valid variable name (letters, digits, `_`, `-`)"));
-                    continue;
-                }
-                if let Some(t) = self.json_template(v) {
-                    match t.render(&HashMap::new()) {
-                        Ok(value) => {
-                            self.vars.insert(key.to_string(), value);
-                        }
-                        Err(e) => self.err(v.pos, e),
-                    }
-                }
-            }
+        let secret_values = f.get("secrets").map(|n| self.declare_secrets(n)).unwrap_or_default();
+        if let Some(n) = f.get("vars") {
+            self.define_vars(n, lcx);
         }
         for (name, value) in &lcx.vars {
             self.vars.entry(name.clone()).or_insert_with(|| Json::String(value.clone()));
         }
 
-        let base_url = f.get("base_url").and_then(|n| {
-            let t = self.template(n, "`base_url`")?;
-            let url = t.as_static()?;
-            match reqwest::Url::parse(&url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => Some(url.trim_end_matches('/').to_string()),
-                Ok(u) => {
-                    self.err(n.pos, format!("`base_url` must be http or https, not `{}`", u.scheme()));
-                    None
-                }
-                Err(e) => {
-                    self.err_help(
-                        n.pos,
-                        format!("`base_url` is not a valid URL ({e})"),
-                        "write it as `https://host[:port][/path]`",
-                    );
-                    None
-                }
-            }
-        });
-
+        let base_url = f.get("base_url").and_then(|n| self.base_url(n));
         let environment = lcx
             .environment
             .clone()
@@ -116,53 +62,18 @@ impl Compiler<'_> {
         };
 
         let setup = f.get("setup").map(|n| self.steps(n, "`setup`", &defaults)).unwrap_or_default();
-        let mut checks = Vec::new();
-        match f.get("checks") {
-            Some(n) => match &n.value {
-                Value::Seq(items) => {
-                    let mut names: HashMap<String, Pos> = HashMap::new();
-                    for item in items {
-                        if let Some(c) = self.check(item, &defaults) {
-                            if let Some(first) = names.get(&c.name) {
-                                let msg =
-                                    format!("two checks are named `{}` (the first is on line {})", c.name, first.line);
-                                self.err_help(c.pos, msg, "names identify checks in reports: make each one unique");
-                            } else {
-                                names.insert(c.name.clone(), c.pos);
-                            }
-                            checks.push(c);
-                        }
-                    }
-                    if items.is_empty() {
-                        self.err(n.pos, "`checks` is empty: a suite needs at least one check");
-                    }
-                }
-                _ => self.err(n.pos, format!("`checks` must be a list, found {}", n.kind())),
-            },
-            None => self.err_help(root.pos, "the suite has no `checks`", "add `checks:` with at least one check"),
-        }
+        let checks = match f.get("checks") {
+            Some(n) => self.checks(n, &defaults),
+            None => {
+                self.err_help(root.pos, "the suite has no `checks`", "add `checks:` with at least one check");
+                Vec::new()
+            }
+        };
         let teardown = f.get("teardown").map(|n| self.steps(n, "`teardown`", &defaults)).unwrap_or_default();
 
-        let needs_base = checks.iter().flat_map(|c| c.steps.iter().chain(&c.teardown)).chain(&setup).chain(&teardown);
         if base_url.is_none() && !f.has("base_url") {
-            for step in needs_base {
-                let url = match &step.action {
-                    Action::Http(r) => Some(&r.url),
-                    Action::Browser(crate::suite::browser::BrowserStep {
-                        action: crate::suite::browser::BrowserAction::Goto(u),
-                        ..
-                    }) => Some(u),
-                    Action::Browser(_) => None,
-                };
-                if url.and_then(|u| u.as_static()).is_some_and(|u| u.starts_with('/')) {
-                    self.err_help(
-                        step.pos,
-                        "this request has a relative URL but the suite has no `base_url`",
-                        "add `base_url: https://…` to the suite, or write the full URL",
-                    );
-                    break;
-                }
-            }
+            let steps = checks.iter().flat_map(|c| c.steps.iter().chain(&c.teardown)).chain(&setup).chain(&teardown);
+            self.require_base_url_for_relative_urls(steps);
         }
 
         Some(Suite {
@@ -181,6 +92,117 @@ impl Compiler<'_> {
             secret_values,
             browser,
         })
+    }
+
+    /// `secrets:`: declares each secret with its value from the environment, if set, and
+    /// returns the non-empty values, which every output masks.
+    fn declare_secrets(&mut self, node: &Node) -> Vec<String> {
+        let mut secret_values = Vec::new();
+        for (s, pos) in self.string_list(node, "`secrets`") {
+            let value = self.env.get(&s).cloned();
+            match &value {
+                Some(v) if !v.is_empty() => secret_values.push(v.clone()),
+                Some(_) => {}
+                None => self.err_help(
+                    pos,
+                    format!("secret `{s}` is not set in the environment"),
+                    format!("export {s}=… (its value is masked in every output), or pass it with --env-file"),
+                ),
+            }
+            self.secrets.insert(s, value);
+        }
+        secret_values
+    }
+
+    /// `vars:`: each variable's value, rendered now; a `--var` of the same name wins.
+    fn define_vars(&mut self, node: &Node, lcx: &LoadContext) {
+        let Some(vars) = self.fields(node, "`vars`", &[]) else { return };
+        for (key, k, v) in vars.entries {
+            if let Some((_, value)) = lcx.vars.iter().rev().find(|(name, _)| name == key) {
+                self.vars.insert(key.to_string(), Json::String(value.clone()));
+                continue;
+            }
+            if !valid_name(key) {
+                self.err(k.pos, format!("`{key}` is not a valid variable name (letters, digits, `_`, `-`)"));
+                continue;
+            }
+            if let Some(t) = self.json_template(v) {
+                match t.render(&HashMap::new()) {
+                    Ok(value) => {
+                        self.vars.insert(key.to_string(), value);
+                    }
+                    Err(e) => self.err(v.pos, e),
+                }
+            }
+        }
+    }
+
+    /// `base_url:`: an http or https URL known at load time, without its trailing `/`.
+    fn base_url(&mut self, n: &Node) -> Option<String> {
+        let t = self.template(n, "`base_url`")?;
+        let url = t.as_static()?;
+        match reqwest::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(url.trim_end_matches('/').to_string()),
+            Ok(u) => {
+                self.err(n.pos, format!("`base_url` must be http or https, not `{}`", u.scheme()));
+                None
+            }
+            Err(e) => {
+                self.err_help(
+                    n.pos,
+                    format!("`base_url` is not a valid URL ({e})"),
+                    "write it as `https://host[:port][/path]`",
+                );
+                None
+            }
+        }
+    }
+
+    /// `checks:`: a non-empty list of checks with unique names.
+    fn checks(&mut self, n: &Node, defaults: &Defaults) -> Vec<Check> {
+        let Value::Seq(items) = &n.value else {
+            self.err(n.pos, format!("`checks` must be a list, found {}", n.kind()));
+            return Vec::new();
+        };
+        let mut checks = Vec::new();
+        let mut names: HashMap<String, Pos> = HashMap::new();
+        for item in items {
+            if let Some(c) = self.check(item, defaults) {
+                if let Some(first) = names.get(&c.name) {
+                    let msg = format!("two checks are named `{}` (the first is on line {})", c.name, first.line);
+                    self.err_help(c.pos, msg, "names identify checks in reports: make each one unique");
+                } else {
+                    names.insert(c.name.clone(), c.pos);
+                }
+                checks.push(c);
+            }
+        }
+        if items.is_empty() {
+            self.err(n.pos, "`checks` is empty: a suite needs at least one check");
+        }
+        checks
+    }
+
+    /// Without a `base_url`, reports the first step whose URL is a path (`/…`).
+    fn require_base_url_for_relative_urls<'s>(&mut self, steps: impl Iterator<Item = &'s Step>) {
+        for step in steps {
+            let url = match &step.action {
+                Action::Http(r) => Some(&r.url),
+                Action::Browser(crate::suite::browser::BrowserStep {
+                    action: crate::suite::browser::BrowserAction::Goto(u),
+                    ..
+                }) => Some(u),
+                Action::Browser(_) => None,
+            };
+            if url.and_then(|u| u.as_static()).is_some_and(|u| u.starts_with('/')) {
+                self.err_help(
+                    step.pos,
+                    "this request has a relative URL but the suite has no `base_url`",
+                    "add `base_url: https://…` to the suite, or write the full URL",
+                );
+                break;
+            }
+        }
     }
 
     fn defaults(&mut self, node: &Node) -> Defaults {
