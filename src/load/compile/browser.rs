@@ -1,9 +1,10 @@
-//! Compiling `browser:` steps and suite-level browser options.
+//! Compiling `browser:` steps and suite-level browser options; `see` and `wait_for` are in
+//! `browser_assert`.
 
 use super::Compiler;
 use crate::load::yaml::{Node, Pos, Value};
 use crate::suite::browser::*;
-use crate::suite::{Action, Op, Predicate, Step};
+use crate::suite::{Action, Step};
 
 /// The keys that make a step a browser step; each step has exactly one.
 pub(super) const ACTIONS: &[&str] = &[
@@ -115,12 +116,12 @@ impl Compiler<'_> {
         })
     }
 
-    fn target(&mut self, node: &Node) -> Option<Target> {
+    pub(super) fn target(&mut self, node: &Node) -> Option<Target> {
         let s = self.string(node, "a selector")?;
         self.target_str(&s, node)
     }
 
-    fn target_str(&mut self, s: &str, at: &Node) -> Option<Target> {
+    pub(super) fn target_str(&mut self, s: &str, at: &Node) -> Option<Target> {
         let s = s.trim();
         let (how, value) = if let Some(x) = s.strip_prefix("xpath=") {
             (How::XPath, x)
@@ -352,142 +353,4 @@ impl Compiler<'_> {
             None => BrowserCapture::Text(t),
         })
     }
-
-    /// `see: { selector: .role, text: maintainer }`, `see: { title: … }`, `see: { url: … }`,
-    /// `see: { text: … }` (the whole page).
-    fn see(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
-        if let Some(s) = n.as_str() {
-            // `see: .selector` means it is visible.
-            let t = self.target_str(s, n)?;
-            return Some(vec![BrowserAssert { pos: n.pos, subject: Subject::Visible(t), pred: is(true) }]);
-        }
-        let f = self.fields(n, "`see`", &["selector", "text", "visible", "count", "attr", "title", "url"])?;
-        let mut out = Vec::new();
-        match f.get("selector") {
-            Some(sel) => {
-                let t = self.target(sel)?;
-                if let Some(v) = f.get("text")
-                    && let Some(pred) = self.predicate(v, false)
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Text(t.clone()), pred });
-                }
-                if let Some(v) = f.get("visible")
-                    && let Some(b) = self.bool(v, "`visible`")
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Visible(t.clone()), pred: is(b) });
-                }
-                if let Some(v) = f.get("count")
-                    && let Some(pred) = self.predicate(v, false)
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Count(t.clone()), pred });
-                }
-                if let Some(v) = f.get("attr")
-                    && let Some(af) = self.fields(v, "`attr`", &[])
-                {
-                    for (name, _, av) in af.entries {
-                        if let Some(pred) = self.predicate(av, false) {
-                            out.push(BrowserAssert {
-                                pos: av.pos,
-                                subject: Subject::Attr(t.clone(), name.to_string()),
-                                pred,
-                            });
-                        }
-                    }
-                }
-                if !f.has("text") && !f.has("visible") && !f.has("count") && !f.has("attr") {
-                    out.push(BrowserAssert { pos: sel.pos, subject: Subject::Visible(t), pred: is(true) });
-                }
-            }
-            None => {
-                for key in ["visible", "count", "attr"] {
-                    if let Some(p) = f.key_pos(key) {
-                        self.err(p, format!("`{key}` needs a `selector`"));
-                    }
-                }
-                if let Some(v) = f.get("text")
-                    && let Some(pred) = self.text_pred(v)
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::PageText, pred });
-                }
-            }
-        }
-        if let Some(v) = f.get("title")
-            && let Some(pred) = self.predicate(v, false)
-        {
-            out.push(BrowserAssert { pos: v.pos, subject: Subject::Title, pred });
-        }
-        if let Some(v) = f.get("url")
-            && let Some(pred) = self.predicate(v, false)
-        {
-            out.push(BrowserAssert { pos: v.pos, subject: Subject::Url, pred });
-        }
-        if out.is_empty() && self.diags.is_empty() {
-            self.err(n.pos, "`see` asserts nothing: give a `selector`, `text`, `title` or `url`");
-            return None;
-        }
-        Some(out)
-    }
-
-    /// Page text: a plain string means "contains", since a page has much more text.
-    fn text_pred(&mut self, v: &Node) -> Option<Predicate> {
-        match &v.value {
-            Value::Map(_) => self.predicate(v, false),
-            _ => Some(Predicate { ops: vec![Op::Contains(self.json_template(v)?)] }),
-        }
-    }
-
-    /// `wait_for: { selector: x, state: visible|hidden|gone|present }`, `{ text: … }`,
-    /// `{ url: … }`, `{ title: … }`.
-    fn wait_for(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
-        if n.as_str().is_some() {
-            return self.see(n);
-        }
-        let f = self.fields(n, "`wait_for`", &["selector", "state", "text", "url", "title"])?;
-        let mut out = Vec::new();
-        if let Some(sel) = f.get("selector") {
-            let t = self.target(sel)?;
-            let state = f.get("state").and_then(|s| s.as_str().map(str::to_string)).unwrap_or_else(|| "visible".into());
-            let (subject, pred) = match state.as_str() {
-                "visible" => (Subject::Visible(t), is(true)),
-                "hidden" => (Subject::Visible(t), is(false)),
-                "gone" => (
-                    Subject::Count(t),
-                    Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(0.into()))] },
-                ),
-                "present" => (Subject::Count(t), Predicate { ops: vec![Op::Gte(1.0)] }),
-                _ => {
-                    self.err(f.get("state").map_or(n.pos, |s| s.pos), "`state` is visible, hidden, gone or present");
-                    return None;
-                }
-            };
-            out.push(BrowserAssert { pos: sel.pos, subject, pred });
-        } else if let Some(p) = f.key_pos("state") {
-            self.err(p, "`state` needs a `selector`");
-        }
-        if let Some(v) = f.get("text")
-            && let Some(pred) = self.text_pred(v)
-        {
-            out.push(BrowserAssert { pos: v.pos, subject: Subject::PageText, pred });
-        }
-        for (key, subject) in [("url", Subject::Url), ("title", Subject::Title)] {
-            if let Some(v) = f.get(key) {
-                let pred = match &v.value {
-                    Value::Map(_) => self.predicate(v, false),
-                    _ => Some(Predicate { ops: vec![Op::Contains(self.json_template(v)?)] }),
-                };
-                if let Some(pred) = pred {
-                    out.push(BrowserAssert { pos: v.pos, subject, pred });
-                }
-            }
-        }
-        if out.is_empty() && self.diags.is_empty() {
-            self.err(n.pos, "`wait_for` waits for nothing: give a `selector`, `text`, `url` or `title`");
-            return None;
-        }
-        Some(out)
-    }
-}
-
-fn is(b: bool) -> Predicate {
-    Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(b.into()))] }
 }

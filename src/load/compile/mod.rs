@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod browser;
+mod browser_assert;
 mod capture;
 mod expect;
 mod fields;
