@@ -1,9 +1,10 @@
-//! Compiling `browser:` steps and suite-level browser options.
+//! Compiling `browser:` steps and suite-level browser options; `see` and `wait_for` are in
+//! `browser_assert`.
 
-use super::{Compiler, Fields};
-use crate::load::yaml::{Node, Value};
+use super::Compiler;
+use crate::load::yaml::{Node, Pos, Value};
 use crate::suite::browser::*;
-use crate::suite::{Action, Op, Predicate, Step};
+use crate::suite::{Action, Step};
 
 /// The keys that make a step a browser step; each step has exactly one.
 pub(super) const ACTIONS: &[&str] = &[
@@ -104,7 +105,7 @@ impl Compiler<'_> {
         let name = f.get("name").and_then(|n| self.string(n, "`name`"));
         let timeout = f.get("timeout").and_then(|n| self.duration(n, "`timeout`"));
         let n = f.get(action_name)?;
-        let action = self.browser_action(action_name, n, &f)?;
+        let action = self.browser_action(action_name, n)?;
         Some(Step {
             name,
             pos: node.pos,
@@ -115,12 +116,12 @@ impl Compiler<'_> {
         })
     }
 
-    fn target(&mut self, node: &Node) -> Option<Target> {
+    pub(super) fn target(&mut self, node: &Node) -> Option<Target> {
         let s = self.string(node, "a selector")?;
         self.target_str(&s, node)
     }
 
-    fn target_str(&mut self, s: &str, at: &Node) -> Option<Target> {
+    pub(super) fn target_str(&mut self, s: &str, at: &Node) -> Option<Target> {
         let s = s.trim();
         let (how, value) = if let Some(x) = s.strip_prefix("xpath=") {
             (How::XPath, x)
@@ -155,8 +156,7 @@ impl Compiler<'_> {
         out
     }
 
-    fn browser_action(&mut self, name: &str, n: &Node, step: &Fields) -> Option<BrowserAction> {
-        let _ = step;
+    fn browser_action(&mut self, name: &str, n: &Node) -> Option<BrowserAction> {
         Some(match name {
             "goto" => BrowserAction::Goto(self.url(n, n)?),
             "click" => BrowserAction::Click(self.target(n)?),
@@ -165,119 +165,133 @@ impl Compiler<'_> {
             "uncheck" => BrowserAction::Check(self.target(n)?, false),
             "fill" => BrowserAction::Fill(self.target_values(n, "`fill`")),
             "select" => BrowserAction::Select(self.target_values(n, "`select`")),
-            "press" => match &n.value {
-                Value::Str(k) => BrowserAction::Press { target: None, key: self.key(k, n)? },
-                _ => {
-                    let f = self.fields(n, "`press`", &["key", "selector"])?;
-                    let key_node = f.get("key").or_else(|| {
-                        self.err(n.pos, "`press` needs a `key`");
-                        None
-                    })?;
-                    let k = self.string(key_node, "`key`")?;
-                    let key = self.key(&k, key_node)?;
-                    let target = match f.get("selector") {
-                        Some(s) => Some(self.target(s)?),
-                        None => None,
-                    };
-                    BrowserAction::Press { target, key }
-                }
-            },
-            "upload" => {
-                let f = self.fields(n, "`upload`", &[])?;
-                let [(sel, k, v)] = f.entries.as_slice() else {
-                    self.err_help(
-                        n.pos,
-                        "`upload` names one file input",
-                        "e.g. `upload: { \"#file\": fixtures/smoke.png }` or a list of files",
-                    );
-                    return None;
-                };
-                let target = self.target_str(sel, k)?;
-                let files: Vec<_> = match &v.value {
-                    Value::Seq(items) => items.iter().filter_map(|i| self.file_ref(i, "file")).collect(),
-                    _ => self.file_ref(v, "file").into_iter().collect(),
-                };
-                if files.is_empty() {
-                    if matches!(&v.value, Value::Seq(items) if items.is_empty()) {
-                        self.err(v.pos, "`upload` has no files");
-                    }
-                    return None;
-                }
-                BrowserAction::Upload { target, files }
-            }
+            "press" => self.press(n)?,
+            "upload" => self.upload(n)?,
             "see" => BrowserAction::See(self.see(n)?),
             "wait_for" => BrowserAction::See(self.wait_for(n)?),
-            "capture" => {
-                let f = self.fields(n, "`capture`", &[])?;
-                let mut out = Vec::new();
-                for (var, k, v) in f.entries {
-                    if !super::valid_name(var) {
-                        self.err(k.pos, format!("`{var}` is not a valid variable name (letters, digits, `_`, `-`)"));
-                        continue;
-                    }
-                    let Some(c) = self.browser_capture(v) else { continue };
-                    if self.vars.contains_key(var) {
-                        self.err(k.pos, format!("`{var}` is already a variable: a capture cannot replace it"));
-                        continue;
-                    }
-                    self.captures.insert(var.to_string());
-                    out.push((var.to_string(), k.pos, c));
-                }
-                BrowserAction::Capture(out)
-            }
-            "screenshot" => {
-                let s = n.scalar_text().unwrap_or_default();
-                let clean: String = s
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
-                    .collect();
-                if clean.is_empty() {
-                    self.err(n.pos, "`screenshot` takes a name for the file");
-                    return None;
-                }
-                BrowserAction::Screenshot(clean)
-            }
-            "eval" => match &n.value {
-                Value::Str(_) => {
-                    BrowserAction::Eval { script: self.template(n, "`eval`")?, expect: None, capture: None }
-                }
-                _ => {
-                    let f = self.fields(n, "`eval`", &["js", "expect", "capture"])?;
-                    let js = f.get("js").or_else(|| {
-                        self.err(n.pos, "`eval` needs `js`: a JavaScript expression");
-                        None
-                    })?;
-                    let script = self.template(js, "`js`")?;
-                    let expect = match f.get("expect") {
-                        Some(e) => Some(self.predicate(e, false)?),
-                        None => None,
-                    };
-                    let capture = f.get("capture").and_then(|c| self.string(c, "`capture`"));
-                    if let (Some(c), Some(at)) = (&capture, f.get("capture"))
-                        && !super::valid_name(c)
-                    {
-                        self.err(at.pos, format!("`{c}` is not a valid variable name (letters, digits, `_`, `-`)"));
-                        return None;
-                    }
-                    if let Some(c) = &capture {
-                        self.captures.insert(c.clone());
-                    }
-                    BrowserAction::Eval { script, expect, capture }
-                }
-            },
-            "no_console_errors" => {
-                if !self.bool(n, "`no_console_errors`")? {
-                    self.err_help(
-                        n.pos,
-                        "`no_console_errors: false` checks nothing",
-                        "write `no_console_errors: true`, or leave the step out",
-                    );
-                    return None;
-                }
-                BrowserAction::NoConsoleErrors
-            }
+            "capture" => BrowserAction::Capture(self.browser_captures(n)?),
+            "screenshot" => BrowserAction::Screenshot(self.screenshot_name(n)?),
+            "eval" => self.eval(n)?,
+            "no_console_errors" => self.no_console_errors(n)?,
             _ => return None,
         })
+    }
+
+    /// `press: Enter`, or `press: { key: Enter, selector: … }`.
+    fn press(&mut self, n: &Node) -> Option<BrowserAction> {
+        if let Value::Str(k) = &n.value {
+            return Some(BrowserAction::Press { target: None, key: self.key(k, n)? });
+        }
+        let f = self.fields(n, "`press`", &["key", "selector"])?;
+        let key_node = f.get("key").or_else(|| {
+            self.err(n.pos, "`press` needs a `key`");
+            None
+        })?;
+        let k = self.string(key_node, "`key`")?;
+        let key = self.key(&k, key_node)?;
+        let target = match f.get("selector") {
+            Some(s) => Some(self.target(s)?),
+            None => None,
+        };
+        Some(BrowserAction::Press { target, key })
+    }
+
+    /// `upload: { file input: path }` or `{ file input: [paths] }`.
+    fn upload(&mut self, n: &Node) -> Option<BrowserAction> {
+        let f = self.fields(n, "`upload`", &[])?;
+        let [(sel, k, v)] = f.entries.as_slice() else {
+            self.err_help(
+                n.pos,
+                "`upload` names one file input",
+                "e.g. `upload: { \"#file\": fixtures/smoke.png }` or a list of files",
+            );
+            return None;
+        };
+        let target = self.target_str(sel, k)?;
+        let files: Vec<_> = match &v.value {
+            Value::Seq(items) => items.iter().filter_map(|i| self.file_ref(i, "file")).collect(),
+            _ => self.file_ref(v, "file").into_iter().collect(),
+        };
+        if files.is_empty() {
+            if matches!(&v.value, Value::Seq(items) if items.is_empty()) {
+                self.err(v.pos, "`upload` has no files");
+            }
+            return None;
+        }
+        Some(BrowserAction::Upload { target, files })
+    }
+
+    /// `capture: { name: what, … }` in a browser step.
+    fn browser_captures(&mut self, n: &Node) -> Option<Vec<(String, Pos, BrowserCapture)>> {
+        let f = self.fields(n, "`capture`", &[])?;
+        let mut out = Vec::new();
+        for (var, k, v) in f.entries {
+            if !super::valid_name(var) {
+                self.err(k.pos, format!("`{var}` is not a valid variable name (letters, digits, `_`, `-`)"));
+                continue;
+            }
+            let Some(c) = self.browser_capture(v) else { continue };
+            if self.vars.contains_key(var) {
+                self.err(k.pos, format!("`{var}` is already a variable: a capture cannot replace it"));
+                continue;
+            }
+            self.captures.insert(var.to_string());
+            out.push((var.to_string(), k.pos, c));
+        }
+        Some(out)
+    }
+
+    /// `screenshot: name`, made safe for a file name.
+    fn screenshot_name(&mut self, n: &Node) -> Option<String> {
+        let s = n.scalar_text().unwrap_or_default();
+        let clean: String =
+            s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+        if clean.is_empty() {
+            self.err(n.pos, "`screenshot` takes a name for the file");
+            return None;
+        }
+        Some(clean)
+    }
+
+    /// `eval: script`, or `eval: { js: script, expect: comparison, capture: name }`.
+    fn eval(&mut self, n: &Node) -> Option<BrowserAction> {
+        if let Value::Str(_) = &n.value {
+            return Some(BrowserAction::Eval { script: self.template(n, "`eval`")?, expect: None, capture: None });
+        }
+        let f = self.fields(n, "`eval`", &["js", "expect", "capture"])?;
+        let js = f.get("js").or_else(|| {
+            self.err(n.pos, "`eval` needs `js`: a JavaScript expression");
+            None
+        })?;
+        let script = self.template(js, "`js`")?;
+        let expect = match f.get("expect") {
+            Some(e) => Some(self.predicate(e, false)?),
+            None => None,
+        };
+        let capture = f.get("capture").and_then(|c| self.string(c, "`capture`"));
+        if let (Some(c), Some(at)) = (&capture, f.get("capture"))
+            && !super::valid_name(c)
+        {
+            self.err(at.pos, format!("`{c}` is not a valid variable name (letters, digits, `_`, `-`)"));
+            return None;
+        }
+        if let Some(c) = &capture {
+            self.captures.insert(c.clone());
+        }
+        Some(BrowserAction::Eval { script, expect, capture })
+    }
+
+    /// `no_console_errors: true`.
+    fn no_console_errors(&mut self, n: &Node) -> Option<BrowserAction> {
+        if !self.bool(n, "`no_console_errors`")? {
+            self.err_help(
+                n.pos,
+                "`no_console_errors: false` checks nothing",
+                "write `no_console_errors: true`, or leave the step out",
+            );
+            return None;
+        }
+        Some(BrowserAction::NoConsoleErrors)
     }
 
     fn key(&mut self, k: &str, at: &Node) -> Option<String> {
@@ -339,142 +353,4 @@ impl Compiler<'_> {
             None => BrowserCapture::Text(t),
         })
     }
-
-    /// `see: { selector: .role, text: maintainer }`, `see: { title: … }`, `see: { url: … }`,
-    /// `see: { text: … }` (the whole page).
-    fn see(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
-        if let Some(s) = n.as_str() {
-            // `see: .selector` means it is visible.
-            let t = self.target_str(s, n)?;
-            return Some(vec![BrowserAssert { pos: n.pos, subject: Subject::Visible(t), pred: is(true) }]);
-        }
-        let f = self.fields(n, "`see`", &["selector", "text", "visible", "count", "attr", "title", "url"])?;
-        let mut out = Vec::new();
-        match f.get("selector") {
-            Some(sel) => {
-                let t = self.target(sel)?;
-                if let Some(v) = f.get("text")
-                    && let Some(pred) = self.predicate(v, false)
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Text(t.clone()), pred });
-                }
-                if let Some(v) = f.get("visible")
-                    && let Some(b) = self.bool(v, "`visible`")
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Visible(t.clone()), pred: is(b) });
-                }
-                if let Some(v) = f.get("count")
-                    && let Some(pred) = self.predicate(v, false)
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::Count(t.clone()), pred });
-                }
-                if let Some(v) = f.get("attr")
-                    && let Some(af) = self.fields(v, "`attr`", &[])
-                {
-                    for (name, _, av) in af.entries {
-                        if let Some(pred) = self.predicate(av, false) {
-                            out.push(BrowserAssert {
-                                pos: av.pos,
-                                subject: Subject::Attr(t.clone(), name.to_string()),
-                                pred,
-                            });
-                        }
-                    }
-                }
-                if !f.has("text") && !f.has("visible") && !f.has("count") && !f.has("attr") {
-                    out.push(BrowserAssert { pos: sel.pos, subject: Subject::Visible(t), pred: is(true) });
-                }
-            }
-            None => {
-                for key in ["visible", "count", "attr"] {
-                    if let Some(p) = f.key_pos(key) {
-                        self.err(p, format!("`{key}` needs a `selector`"));
-                    }
-                }
-                if let Some(v) = f.get("text")
-                    && let Some(pred) = self.text_pred(v)
-                {
-                    out.push(BrowserAssert { pos: v.pos, subject: Subject::PageText, pred });
-                }
-            }
-        }
-        if let Some(v) = f.get("title")
-            && let Some(pred) = self.predicate(v, false)
-        {
-            out.push(BrowserAssert { pos: v.pos, subject: Subject::Title, pred });
-        }
-        if let Some(v) = f.get("url")
-            && let Some(pred) = self.predicate(v, false)
-        {
-            out.push(BrowserAssert { pos: v.pos, subject: Subject::Url, pred });
-        }
-        if out.is_empty() && self.diags.is_empty() {
-            self.err(n.pos, "`see` asserts nothing: give a `selector`, `text`, `title` or `url`");
-            return None;
-        }
-        Some(out)
-    }
-
-    /// Page text: a plain string means "contains", since a page has much more text.
-    fn text_pred(&mut self, v: &Node) -> Option<Predicate> {
-        match &v.value {
-            Value::Map(_) => self.predicate(v, false),
-            _ => Some(Predicate { ops: vec![Op::Contains(self.json_template(v)?)] }),
-        }
-    }
-
-    /// `wait_for: { selector: x, state: visible|hidden|gone|present }`, `{ text: … }`,
-    /// `{ url: … }`, `{ title: … }`.
-    fn wait_for(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
-        if n.as_str().is_some() {
-            return self.see(n);
-        }
-        let f = self.fields(n, "`wait_for`", &["selector", "state", "text", "url", "title"])?;
-        let mut out = Vec::new();
-        if let Some(sel) = f.get("selector") {
-            let t = self.target(sel)?;
-            let state = f.get("state").and_then(|s| s.as_str().map(str::to_string)).unwrap_or_else(|| "visible".into());
-            let (subject, pred) = match state.as_str() {
-                "visible" => (Subject::Visible(t), is(true)),
-                "hidden" => (Subject::Visible(t), is(false)),
-                "gone" => (
-                    Subject::Count(t),
-                    Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(0.into()))] },
-                ),
-                "present" => (Subject::Count(t), Predicate { ops: vec![Op::Gte(1.0)] }),
-                _ => {
-                    self.err(f.get("state").map_or(n.pos, |s| s.pos), "`state` is visible, hidden, gone or present");
-                    return None;
-                }
-            };
-            out.push(BrowserAssert { pos: sel.pos, subject, pred });
-        } else if let Some(p) = f.key_pos("state") {
-            self.err(p, "`state` needs a `selector`");
-        }
-        if let Some(v) = f.get("text")
-            && let Some(pred) = self.text_pred(v)
-        {
-            out.push(BrowserAssert { pos: v.pos, subject: Subject::PageText, pred });
-        }
-        for (key, subject) in [("url", Subject::Url), ("title", Subject::Title)] {
-            if let Some(v) = f.get(key) {
-                let pred = match &v.value {
-                    Value::Map(_) => self.predicate(v, false),
-                    _ => Some(Predicate { ops: vec![Op::Contains(self.json_template(v)?)] }),
-                };
-                if let Some(pred) = pred {
-                    out.push(BrowserAssert { pos: v.pos, subject, pred });
-                }
-            }
-        }
-        if out.is_empty() && self.diags.is_empty() {
-            self.err(n.pos, "`wait_for` waits for nothing: give a `selector`, `text`, `url` or `title`");
-            return None;
-        }
-        Some(out)
-    }
-}
-
-fn is(b: bool) -> Predicate {
-    Predicate { ops: vec![Op::Equals(crate::suite::JsonTemplate::Value(b.into()))] }
 }
