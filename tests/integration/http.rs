@@ -2,7 +2,6 @@
 //! "answered wrongly" is a `<failure>`, "could not be judged" is an `<error>`.
 
 use crate::support::*;
-use serde_json::Value;
 
 #[test]
 fn wrong_status_is_a_failure_that_points_at_the_status() {
