@@ -35,7 +35,7 @@ impl Reporter for JsonReporter {
 
     fn finish(&mut self) -> Result<(), ReportError> {
         let text = render(&self.gathered, &self.redactor)?;
-        super::write::write_atomic(&self.path, text.as_bytes()).map_err(|source| ReportError::Write {
+        super::write::write_report(&self.path, text.as_bytes()).map_err(|source| ReportError::Write {
             what: "JSON",
             path: self.path.clone(),
             source,

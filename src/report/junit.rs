@@ -36,7 +36,7 @@ impl Reporter for JunitReporter {
 
     fn finish(&mut self) -> Result<(), ReportError> {
         let xml = render(&self.gathered, &self.redactor)?;
-        super::write::write_atomic(&self.path, xml.as_bytes()).map_err(|source| ReportError::Write {
+        super::write::write_report(&self.path, xml.as_bytes()).map_err(|source| ReportError::Write {
             what: "JUnit",
             path: self.path.clone(),
             source,
