@@ -32,7 +32,7 @@ pub enum Command {
     Schema,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct LoadArgs {
     /// Suite files, or folders searched for *.yaml and *.yml files.
     #[arg(default_value = "suites")]

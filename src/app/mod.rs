@@ -27,7 +27,13 @@ pub fn main() -> i32 {
         Command::Validate(args) => inspect::validate(&args),
         Command::List(args) => inspect::list(&args),
         Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(run::run(*args)),
+            Ok(rt) => {
+                let code = rt.block_on(run::run(*args));
+                // A load still blocked (on a FIFO, say) after an interruption must not hold
+                // the exit.
+                rt.shutdown_background();
+                code
+            }
             Err(e) => {
                 err(format_args!("error: cannot start the async runtime: {e}"));
                 exit::RUNNER_ERROR

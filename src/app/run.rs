@@ -18,9 +18,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 pub async fn run(args: RunArgs) -> i32 {
-    let (mut suites, problems) = match load_all(&args.load) {
-        Ok(r) => r,
-        Err(e) => return super::discover_failed(&e),
+    // Signals and the deadline count from the start: an interrupted load still reports.
+    let cancel = Cancel::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let watcher = spawn_interrupts(cancel.clone(), args.timeout, tx.clone());
+    let load_args = args.load.clone();
+    let loaded = tokio::select! {
+        r = tokio::task::spawn_blocking(move || load_all(&load_args)) => r,
+        _ = cancel.checks.cancelled() => return interrupted_while_loading(&args, &cancel),
+    };
+    let (mut suites, problems) = match loaded {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return super::discover_failed(&e),
+        Err(e) => {
+            err(format_args!("error: loading the suites failed: {e}"));
+            return exit::RUNNER_ERROR;
+        }
     };
     let redactor = Redactor::new();
     for s in &suites {
@@ -28,16 +41,7 @@ pub async fn run(args: RunArgs) -> i32 {
             redactor.add(v);
         }
     }
-    let tty = std::io::stdout().is_terminal();
-    let report_opts = ReportOptions {
-        terminal: true,
-        junit: args.junit.clone(),
-        json: args.json.clone(),
-        color: tty && std::env::var_os("NO_COLOR").is_none(),
-        progress: tty && std::env::var_os("CI").is_none(),
-        verbose: args.verbose,
-        fail_on_flaky: args.fail_on_flaky,
-    };
+    let report_opts = report_options(&args);
     if !problems.is_empty() {
         // Nothing is judged when a suite is invalid, but the pipeline still gets a report that
         // says why.
@@ -68,7 +72,6 @@ pub async fn run(args: RunArgs) -> i32 {
     }
 
     let mut reporters = Reporters::new(&report_opts, &redactor);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let display = tokio::spawn(async move {
         while let Some(e) = rx.recv().await {
             reporters.on_event(&e);
@@ -76,8 +79,6 @@ pub async fn run(args: RunArgs) -> i32 {
         reporters
     });
 
-    let cancel = Cancel::default();
-    let watcher = spawn_interrupts(cancel.clone(), args.timeout, tx.clone());
     let opts = RunOptions {
         jobs: args.jobs,
         fail_fast: args.fail_fast,
@@ -113,6 +114,65 @@ pub async fn run(args: RunArgs) -> i32 {
     verdict(&summary, args.fail_on_flaky)
 }
 
+fn report_options(args: &RunArgs) -> ReportOptions {
+    let tty = std::io::stdout().is_terminal();
+    ReportOptions {
+        terminal: true,
+        junit: args.junit.clone(),
+        json: args.json.clone(),
+        color: tty && std::env::var_os("NO_COLOR").is_none(),
+        progress: tty && std::env::var_os("CI").is_none(),
+        verbose: args.verbose,
+        fail_on_flaky: args.fail_on_flaky,
+    }
+}
+
+/// A signal or the deadline came before the suites were loaded: every suite file named
+/// becomes an `interrupted` error, so the pipeline still gets its reports.
+fn interrupted_while_loading(args: &RunArgs, cancel: &Cancel) -> i32 {
+    let why = cancel.reason().unwrap_or(Interruption::Signal);
+    let message = match why {
+        Interruption::Deadline => "the run's --timeout passed while the suites were loading",
+        Interruption::Signal => "the run was interrupted (SIGINT/SIGTERM) while the suites were loading",
+    };
+    let files = super::discover::find_suites(&args.load.paths).unwrap_or_default();
+    let mut reporters = Reporters::new(&report_options(args), &Redactor::new());
+    let started = SystemTime::now();
+    let mut totals = Totals::default();
+    reporters.on_event(&Event::RunStarted { suites: files.len(), checks: files.len() });
+    reporters.on_event(&Event::Interrupting(why));
+    for (index, file) in files.iter().enumerate() {
+        let case = CaseResult::new("[load]", CaseKind::Load, None)
+            .with_problem(Problem::error(ProblemType::Interrupted, message));
+        totals.add(case.status);
+        file_case(&mut reporters, index, file, case);
+    }
+    let summary = RunSummary { started, duration: Duration::ZERO, suites: files.len(), totals, interrupted: Some(why) };
+    reporters.on_event(&Event::RunFinished(summary));
+    if let Err(e) = reporters.finish() {
+        err(format_args!("error: {e}"));
+        return e.exit_code();
+    }
+    verdict(&summary, args.fail_on_flaky)
+}
+
+/// One suite file that stands for itself with a single testcase (it could not be loaded).
+fn file_case(reporters: &mut Reporters, index: usize, file: &std::path::Path, case: CaseResult) {
+    let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
+    let suite = Arc::new(SuiteInfo {
+        index,
+        name,
+        file: file.to_path_buf(),
+        environment: "default".into(),
+        base_url: None,
+        commit: None,
+        started: SystemTime::now(),
+    });
+    reporters.on_event(&Event::SuiteStarted { suite: suite.clone() });
+    reporters.on_event(&Event::CaseFinished { suite: suite.clone(), case: Box::new(case) });
+    reporters.on_event(&Event::SuiteFinished { suite, duration: Duration::ZERO, setup_retried: Vec::new() });
+}
+
 /// The exit code for a finished run.
 fn verdict(summary: &RunSummary, fail_on_flaky: bool) -> i32 {
     let t = summary.totals;
@@ -135,16 +195,6 @@ fn report_load_failures(problems: &[FileDiagnostics], reporters: &mut Reporters)
     let mut totals = Totals::default();
     reporters.on_event(&Event::RunStarted { suites: problems.len(), checks: problems.len() });
     for (index, d) in problems.iter().enumerate() {
-        let name = d.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
-        let suite = Arc::new(SuiteInfo {
-            index,
-            name,
-            file: d.file.clone(),
-            environment: "default".into(),
-            base_url: None,
-            commit: None,
-            started,
-        });
         let lines = d.one_line_each();
         let message = format!("the suite file is invalid: {}", lines.first().cloned().unwrap_or_default());
         let mut problem = Problem::error(ProblemType::Load, message);
@@ -152,9 +202,7 @@ fn report_load_failures(problems: &[FileDiagnostics], reporters: &mut Reporters)
         let line = d.diagnostics.first().and_then(|x| x.pos).map(|p| p.line);
         let case = CaseResult::new("[load]", CaseKind::Load, line).with_problem(problem);
         totals.add(case.status);
-        reporters.on_event(&Event::SuiteStarted { suite: suite.clone() });
-        reporters.on_event(&Event::CaseFinished { suite: suite.clone(), case: Box::new(case) });
-        reporters.on_event(&Event::SuiteFinished { suite, duration: Duration::ZERO, setup_retried: Vec::new() });
+        file_case(reporters, index, &d.file, case);
     }
     let summary = RunSummary { started, duration: t0.elapsed(), suites: problems.len(), totals, interrupted: None };
     reporters.on_event(&Event::RunFinished(summary));

@@ -106,3 +106,20 @@ fn an_interruption_during_setup_makes_the_checks_interrupted_not_skipped() {
     assert!(error.attr("message").unwrap_or("").contains("--timeout"), "{:?}", error.attrs);
     assert_eq!(fx.hits("/health"), 0);
 }
+
+#[test]
+fn a_deadline_while_the_suites_are_loading_still_writes_the_reports() {
+    let fx = app();
+    // An --env-file that is a FIFO nobody writes to: loading waits for it forever.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("env.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let fifo = fifo.to_str().expect("utf-8 path").to_string();
+    let done = Run::new().suite(&hanging_suite()).target(&fx).args(["--timeout", "1s", "--env-file", &fifo]).run();
+    done.assert_exit(1);
+    let error = done.case("[load]").expect("error", "interrupted");
+    assert!(error.attr("message").unwrap_or("").contains("while the suites were loading"), "{:?}", error.attrs);
+    assert_eq!(done.json_case("[load]")["status"], "errored");
+    assert_eq!(fx.hits("/hang"), 0, "nothing may run before the suites are loaded");
+}
