@@ -37,6 +37,7 @@ fn client(tls: &Tls, jar: &Arc<Jar>, follow: bool) -> Result<reqwest::Client, St
         .tls_info(true)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(30))
+        .dns_resolver(Resolver)
         .redirect(if follow { follow_and_record() } else { reqwest::redirect::Policy::none() });
     if let Some(ca) = &tls.ca {
         let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA bundle {}: {e}", ca.display()))?;
@@ -334,34 +335,85 @@ async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::mult
     Ok(form)
 }
 
-/// Sorts a transport failure into connection, DNS, timeout or TLS, with the root cause.
-fn classify(e: &reqwest::Error, timeout: Duration, redactor: &Redactor) -> TransportError {
-    let mut chain = Vec::new();
-    let mut src: Option<&dyn std::error::Error> = Some(e);
+/// A host name that could not be resolved: a type of our own, so a DNS failure is known by
+/// its type in the error chain, not by words in a message.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot resolve {host}: {source}")]
+pub struct DnsError {
+    host: String,
+    source: std::io::Error,
+}
+
+/// The system resolver, failing with a [`DnsError`].
+struct Resolver;
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await.map(|a| a.collect::<Vec<_>>());
+            match found {
+                Ok(addrs) => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+                Err(source) => Err(Box::new(DnsError { host, source }) as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
+    }
+}
+
+/// What the typed error chain says went wrong.
+fn kind_of(e: &reqwest::Error) -> ProblemType {
+    if e.is_timeout() {
+        return ProblemType::Timeout;
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = src {
-        let text = s.to_string();
-        if chain.last() != Some(&text) {
-            chain.push(text);
+        if s.is::<DnsError>() {
+            return ProblemType::Dns;
+        }
+        if s.is::<rustls::Error>() {
+            return ProblemType::Tls;
+        }
+        match s.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return ProblemType::Timeout,
+            // An io::Error hides the error it wraps from `source()`: look inside.
+            Some(io) if io.get_ref().is_some() => {
+                src = io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static));
+                continue;
+            }
+            _ => {}
         }
         src = s.source();
     }
-    let all = chain.join(": ").to_ascii_lowercase();
-    let root = chain.last().cloned().unwrap_or_default();
-    let url = e.url().map(|u| redactor.redact(u.as_str())).unwrap_or_default();
-    let (type_, message) = if e.is_timeout() {
-        (ProblemType::Timeout, format!("no complete answer from {url} within {}", crate::duration::human(timeout)))
-    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
-        (ProblemType::Tls, format!("TLS handshake with {url} failed: {root}"))
-    } else if all.contains("dns") || all.contains("lookup") || all.contains("resolve") {
-        (ProblemType::Dns, format!("cannot resolve the host of {url}: {root}"))
-    } else if e.is_connect() {
-        (ProblemType::Connection, format!("cannot connect to {url}: {root}"))
-    } else if e.is_body() || e.is_decode() {
-        (ProblemType::Body, format!("the response body from {url} broke off: {root}"))
+    if e.is_connect() {
+        ProblemType::Connection
     } else if e.is_redirect() {
-        (ProblemType::Redirect, format!("too many redirects from {url}"))
+        ProblemType::Redirect
+    } else if e.is_body() || e.is_decode() {
+        ProblemType::Body
     } else {
-        (ProblemType::Connection, format!("request to {url} failed: {root}"))
+        ProblemType::Connection
+    }
+}
+
+/// Sorts a transport failure into connection, DNS, timeout or TLS by the types in its error
+/// chain, and says it with the root cause.
+fn classify(e: &reqwest::Error, timeout: Duration, redactor: &Redactor) -> TransportError {
+    let mut root = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        root = s.to_string();
+        src = s.source();
+    }
+    let url = e.url().map(|u| redactor.redact(u.as_str())).unwrap_or_default();
+    let type_ = kind_of(e);
+    let message = match type_ {
+        ProblemType::Timeout => format!("no complete answer from {url} within {}", crate::duration::human(timeout)),
+        ProblemType::Tls => format!("TLS handshake with {url} failed: {root}"),
+        ProblemType::Dns => format!("cannot resolve the host of {url}: {root}"),
+        ProblemType::Redirect => format!("too many redirects from {url}"),
+        ProblemType::Body => format!("the response body from {url} broke off: {root}"),
+        _ if e.is_connect() => format!("cannot connect to {url}: {root}"),
+        _ => format!("request to {url} failed: {root}"),
     };
     TransportError { type_, message: redactor.redact(&message) }
 }
