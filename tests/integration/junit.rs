@@ -1,5 +1,5 @@
 //! The JUnit report as pipelines read it. (Every report in these tests is also checked by
-//! `support.rs` against shared/JUNIT.md, the extended schema and junitparser.)
+//! `support.rs` against the JUnit rules, `tests/junit.xsd` and junitparser.)
 
 use crate::support::*;
 

@@ -2,7 +2,7 @@
 //! `shakedown` binary on them, and look at what a user and a pipeline would see: the exit
 //! code, the terminal text, the JUnit and the JSON.
 //!
-//! Every run that writes a JUnit report is checked against `shared/JUNIT.md` on the way out
+//! Every run that writes a JUnit report is checked against the JUnit rules (README, "JUnit XML") on the way out
 //! (schema, `xmllint`, `junitparser` totals against the printed summary, the rules on counts,
 //! names and bodies), and every output is searched for the secrets the test declared. So a
 //! test only asserts what it is about.
@@ -583,7 +583,7 @@ impl Done {
     fn check_junit_with_consumers(&self) {
         let path = self.run.junit_path();
         if tool_or_skip("xmllint", &["--version"]) {
-            let xsd = repo().join("../shared/junit/junit-10-extended.xsd");
+            let xsd = repo().join("tests/junit.xsd");
             assert!(xsd.is_file(), "the JUnit schema is missing: {}", xsd.display());
             let out = Command::new("xmllint")
                 .arg("--noout")
@@ -782,9 +782,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The rules of `shared/JUNIT.md` that the XML itself can show.
+/// The JUnit rules (README, "JUnit XML") that the XML itself can show.
 fn check_junit_rules(root: &Xml, text: &str) {
-    let fail = |why: String| -> ! { panic!("the JUnit report breaks shared/JUNIT.md: {why}\n{text}") };
+    let fail = |why: String| -> ! { panic!("the JUnit report breaks the JUnit rules: {why}\n{text}") };
     if text.contains('\u{1b}') {
         fail("it contains an ESC character".into());
     }
@@ -854,6 +854,9 @@ fn check_junit_rules(root: &Xml, text: &str) {
                 if case.attr(a).is_none() {
                     fail(format!("`{name}` has no `{a}`"));
                 }
+            }
+            if !name.starts_with('[') && case.attr("line").is_none() {
+                fail(format!("the check `{name}` has no `line`"));
             }
             let outcomes: Vec<&Xml> =
                 case.children.iter().filter(|c| matches!(c.name.as_str(), "failure" | "error" | "skipped")).collect();
