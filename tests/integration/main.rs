@@ -26,5 +26,6 @@ mod junit;
 mod lifecycle;
 mod retries;
 mod secrets;
+mod terminal;
 mod tls;
 mod validate;
