@@ -159,7 +159,7 @@ checks:
     assert!(first.ends_with("failure.png"), "the screenshot must come first: {case}");
     let png = std::fs::read(run.dir().join(first)).expect("screenshot file");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let html = std::fs::read_to_string(run.dir().join(&first.replace("failure.png", "page.html"))).expect("page html");
+    let html = std::fs::read_to_string(run.dir().join(first.replace("failure.png", "page.html"))).expect("page html");
     assert!(html.contains("viewer"));
     assert!(!html.contains(PASSWORD) && !run.junit_str().contains(PASSWORD));
     // The HTTP login's cookie reached the browser: it saw the dashboard, not the login form.
