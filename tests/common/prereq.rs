@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 /// Something a test needs that `cargo` does not bring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
-    /// Debian's `chromium`.
+    /// Debian's `chromium` (or `chromium-browser`, `google-chrome`).
     Chromium,
     /// Debian's `chromium-driver`.
     Chromedriver,
@@ -71,7 +71,8 @@ impl Need {
             return false;
         }
         match self {
-            Need::Chromium => which("chromium").is_some(),
+            // Where shakedown looks for the browser.
+            Need::Chromium => ["chromium", "chromium-browser", "google-chrome"].iter().any(|b| which(b).is_some()),
             Need::Chromedriver => which("chromedriver").is_some(),
             Need::Java => which("java").is_some(),
             Need::SeleniumJar => selenium_jar().is_some(),
