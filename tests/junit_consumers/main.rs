@@ -4,10 +4,10 @@
 //!
 //! Starting those tools is slow, so instead of reading every report of every test they read
 //! one report of each shape: passing, failing, erroring, skipped after a failed setup, flaky,
-//! rerun, load error, interrupted, with attachments, and from a browser check. Each test first
-//! asserts that its report has that shape, so none can pass on a report that lacks it. Without
-//! the tools the tests are skipped with the reason (failed under `CI=true`), like the browser
-//! tests, so this binary uses the libtest-mimic harness too.
+//! rerun, load error, interrupted, with attachments, with hostile response bodies, and from a
+//! browser check. Each test first asserts that its report has that shape, so none can pass on
+//! a report that lacks it. Without the tools the tests are skipped with the reason (failed
+//! under `CI=true`), like the browser tests, so this binary uses the libtest-mimic harness too.
 
 #[path = "../fixture/mod.rs"]
 mod fixture;
@@ -32,6 +32,7 @@ fn main() {
             load_error,
             interrupted,
             attachments,
+            hostile_bodies,
         ],
         &[Need::Xmllint] => [the_schema_rejects_reports_of_the_wrong_shape],
         BROWSER_AND_CONSUMERS => [browser_failure_with_screenshot],
@@ -226,6 +227,31 @@ fn attachments() {
     done.assert_exit(1);
     let out = done.case("echo is not created").system_out();
     assert!(out.lines().any(|l| l.starts_with("[[ATTACHMENT|")), "no attachment:\n{out}");
+    done.check_with_consumers();
+}
+
+/// ANSI escapes, control characters, `]]>` and markup in a response body: a consumer must still
+/// parse the report (an XML parser rejects a raw U+0001).
+fn hostile_bodies() {
+    let fx = app();
+    let suite = Suite::new("hostile").yaml(
+        r#"
+        name: hostile
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: coloured text
+            request: GET /ansi
+            expect: { body: { contains: green } }
+          - name: binary body
+            request: GET /binary
+            expect: { body: { contains: green } }
+        "#,
+    );
+    let done = Run::new().suite(&suite).target(&fx).run();
+    done.assert_exit(1);
+    let failure = done.case("coloured text").expect("failure", "assertion");
+    assert!(failure.text.contains("cdata end: ]]>") && failure.text.contains("markup: <&>"), "{}", failure.text);
+    done.case("binary body").expect("failure", "assertion");
     done.check_with_consumers();
 }
 
