@@ -1,5 +1,6 @@
 //! The JUnit report as pipelines read it. (Every report in these tests is also checked by
-//! `support.rs` against shared/JUNIT.md, the extended schema and junitparser.)
+//! the harness against the JUnit rules; `tests/junit_consumers` has xmllint and junitparser
+//! read one report of each shape.)
 
 use crate::support::*;
 

@@ -50,7 +50,7 @@ fn a_failed_setup_skips_the_checks_with_the_reason() {
     assert_eq!((t.tests, t.skipped, t.passed), (3, 2, 0));
 }
 
-/// shared/JUNIT.md rule 6: a failed setup becomes a `[setup]` testcase with an `<error>`.
+/// The JUnit rules (README, "JUnit XML"): a failed setup becomes a `[setup]` testcase with an `<error>`.
 #[test]
 fn a_failed_setup_is_an_error_testcase() {
     let fx = app();

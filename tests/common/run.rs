@@ -1,12 +1,15 @@
-//! A small fluent harness: write suite files into a temporary folder, run the real
-//! `shakedown` binary on them, and look at what a user and a pipeline would see: the exit
-//! code, the terminal text, the JUnit and the JSON.
+//! Running the real `shakedown` binary: write suite files into a temporary folder, run it on
+//! them, and look at what a user and a pipeline would see: the exit code, the terminal text,
+//! the JUnit and the JSON.
 //!
-//! Every run that writes a JUnit report is checked against `shared/JUNIT.md` on the way out
-//! (schema, `xmllint`, `junitparser` totals against the printed summary, the rules on counts,
-//! names and bodies), and every output is searched for the secrets the test declared. So a
-//! test only asserts what it is about.
+//! Every run that writes a JUnit report is checked in-process against the JUnit rules (README,
+//! "JUnit XML") on the way out: counts, names, outcomes, bodies, and the JSON report telling
+//! the same story. Every output is searched for the secrets the test declared. So a test only
+//! asserts what it is about. The external consumers (`xmllint` with `tests/junit.xsd`,
+//! Python's `junitparser`) are slow, so they read one report of each shape, in the
+//! `junit_consumers` tests ([`Done::check_with_consumers`]).
 
+use super::junit::{Xml, check_json_against_junit, check_junit_rules, check_with_consumers};
 use crate::fixture::{Fixture, FixtureConfig};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -338,6 +341,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits (at most `within`) until a line of stdout contains `text`.
     pub fn wait_for_line(&mut self, text: &str, within: Duration) {
         let rx = self.stdout_lines.as_ref().expect("spawned with Run::spawn");
@@ -445,7 +453,6 @@ impl Done {
         done.check_no_secrets();
         if let Some(text) = &done.junit_text {
             check_junit_rules(done.junit.as_ref().expect("parsed"), text);
-            done.check_junit_with_consumers();
             if let Some(json) = &done.json {
                 check_json_against_junit(json, done.junit.as_ref().expect("parsed"));
             }
@@ -456,6 +463,48 @@ impl Done {
     /// The run's folder.
     pub fn dir(&self) -> &Path {
         self.run.dir.path()
+    }
+
+    /// Where the JUnit report was written.
+    pub fn junit_path(&self) -> PathBuf {
+        self.run.junit_path()
+    }
+
+    /// Reads the JUnit report with the consumers pipelines use: `xmllint` against
+    /// `tests/junit.xsd`, and `junitparser`, whose totals must be the ones the run printed.
+    /// Slow (two processes), so it runs in the tests of `junit_consumers`, one per report shape.
+    #[track_caller]
+    pub fn check_with_consumers(&self) -> &Done {
+        let text = self.junit_text.as_deref().unwrap_or_else(|| panic!("no JUnit report\n{}", self.output()));
+        check_with_consumers(&self.run.junit_path(), text, summary_totals(&self.stdout), &self.output());
+        self
+    }
+
+    /// The JUnit report as written, or "" when none was.
+    pub fn junit_str(&self) -> &str {
+        self.junit_text.as_deref().unwrap_or("")
+    }
+
+    /// stdout, stderr and the JUnit, for messages.
+    pub fn show(&self) -> String {
+        format!("{}\n--- junit ---\n{}", self.output(), self.junit_text.as_deref().unwrap_or(""))
+    }
+
+    /// The raw XML of the `<testcase>` with this name, from its opening tag to its end, to
+    /// assert on the text as it is written (escaped).
+    #[track_caller]
+    pub fn case_xml(&self, name: &str) -> String {
+        let junit = self.junit_text.as_deref().unwrap_or("");
+        let start = junit
+            .find(&format!("<testcase name=\"{name}\""))
+            .unwrap_or_else(|| panic!("no testcase {name:?}\n{}", self.show()));
+        let rest = &junit[start..];
+        let end = rest
+            .find("</testcase>")
+            .map(|e| e + "</testcase>".len())
+            .or_else(|| rest.find("/>").map(|e| e + 2))
+            .unwrap_or(rest.len());
+        rest[..end].to_string()
     }
 
     /// stdout and stderr, for messages.
@@ -578,50 +627,6 @@ impl Done {
             }
         }
     }
-
-    /// `xmllint` against the extended schema, and `junitparser`'s totals against the summary.
-    fn check_junit_with_consumers(&self) {
-        let path = self.run.junit_path();
-        if tool_or_skip("xmllint", &["--version"]) {
-            let xsd = repo().join("../shared/junit/junit-10-extended.xsd");
-            assert!(xsd.is_file(), "the JUnit schema is missing: {}", xsd.display());
-            let out = Command::new("xmllint")
-                .arg("--noout")
-                .arg("--schema")
-                .arg(&xsd)
-                .arg(&path)
-                .output()
-                .expect("run xmllint");
-            assert!(
-                out.status.success(),
-                "the JUnit report does not validate against {}:\n{}\n{}",
-                xsd.display(),
-                String::from_utf8_lossy(&out.stderr),
-                self.junit_text.as_deref().unwrap_or("")
-            );
-        }
-        if python_junitparser_or_skip() {
-            let script = "import json, sys\nfrom junitparser import JUnitXml\nx = JUnitXml.fromfile(sys.argv[1])\nt = dict(tests=0, failures=0, errors=0, skipped=0, cases=0)\nfor s in x:\n    t['tests'] += s.tests; t['failures'] += s.failures; t['errors'] += s.errors; t['skipped'] += s.skipped\n    t['cases'] += len(list(s))\nprint(json.dumps(t))\n";
-            let out = Command::new("python3").arg("-c").arg(script).arg(&path).output().expect("run python3");
-            assert!(
-                out.status.success(),
-                "junitparser cannot read the report:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let read: Value = serde_json::from_slice(&out.stdout).expect("junitparser totals as JSON");
-            assert_eq!(read["tests"], read["cases"], "junitparser: suite `tests` differ from the testcases it reads");
-            if let Some(t) = summary_totals(&self.stdout) {
-                let printed = serde_json::json!({ "tests": t.tests, "failures": t.failed, "errors": t.errors, "skipped": t.skipped });
-                let parsed = serde_json::json!({ "tests": read["tests"], "failures": read["failures"], "errors": read["errors"], "skipped": read["skipped"] });
-                assert_eq!(
-                    parsed,
-                    printed,
-                    "junitparser reads other totals than the runner printed\n{}",
-                    self.output()
-                );
-            }
-        }
-    }
 }
 
 /// One `<testcase>` of a finished run.
@@ -717,44 +722,6 @@ pub fn summary_totals(stdout: &str) -> Option<Totals> {
     Some(Totals { tests: n(1), suites: n(2), passed: n(3), failed: n(4), errors: n(5), skipped: n(6), flaky: n(7) })
 }
 
-/// Whether a tool is on PATH. Missing tools fail the test under CI and skip the check
-/// (with a printed reason) elsewhere.
-fn tool_or_skip(tool: &str, probe: &[&str]) -> bool {
-    let ok =
-        Command::new(tool).args(probe).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !ok {
-        missing(&format!("`{tool}` is not installed (Debian: libxml2-utils)"));
-    }
-    ok
-}
-
-fn python_junitparser_or_skip() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import junitparser"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        missing("python3 with junitparser is not available (pip install junitparser)");
-    }
-    ok
-}
-
-fn missing(what: &str) {
-    use std::io::Write;
-    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    if std::env::var_os("CI").is_some() {
-        panic!("{what}, and CI is set: the JUnit report cannot be checked the way pipelines read it");
-    }
-    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
-    if !said.iter().any(|s| s == what) {
-        said.push(what.to_string());
-        // Straight to the process's stderr: the test harness captures `eprintln!`.
-        let _ = writeln!(std::io::stderr(), "note: skipping a JUnit consumer check (set CI to make it fail): {what}");
-    }
-}
-
 fn url_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -780,250 +747,4 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// The rules of `shared/JUNIT.md` that the XML itself can show.
-fn check_junit_rules(root: &Xml, text: &str) {
-    let fail = |why: String| -> ! { panic!("the JUnit report breaks shared/JUNIT.md: {why}\n{text}") };
-    if text.contains('\u{1b}') {
-        fail("it contains an ESC character".into());
-    }
-    if text.contains("<![CDATA[") {
-        fail("it uses CDATA".into());
-    }
-    if root.name != "testsuites" {
-        fail(format!("the root is <{}>", root.name));
-    }
-    for a in ["name", "tests", "failures", "errors", "skipped", "time", "timestamp"] {
-        if root.attr(a).is_none() {
-            fail(format!("<testsuites> has no `{a}`"));
-        }
-    }
-    let seconds = regex::Regex::new(r"^\d+\.\d{3}$").expect("regex");
-    for x in std::iter::once(root).chain(root.descendants("testsuite")).chain(root.descendants("testcase")) {
-        let t = x.attr("time").unwrap_or_else(|| fail(format!("a <{}> has no time", x.name)));
-        if !seconds.is_match(t) {
-            fail(format!("time `{t}` is not seconds with three decimals"));
-        }
-    }
-    let num = |x: &Xml, a: &str| -> u64 {
-        x.attr(a)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| fail(format!("<{}> `{a}` is not a count: {:?}", x.name, x.attr(a))))
-    };
-    let mut sums = [0u64; 4];
-    let mut seen = HashSet::new();
-    for suite in root.children.iter().filter(|c| c.name == "testsuite") {
-        for a in ["name", "tests", "failures", "errors", "skipped", "time", "timestamp", "hostname", "file"] {
-            if suite.attr(a).is_none() {
-                fail(format!("a <testsuite> has no `{a}`"));
-            }
-        }
-        if !suite.attr("timestamp").unwrap_or("").ends_with('Z') {
-            fail("a suite timestamp is not UTC (`…Z`)".into());
-        }
-        if suite.children.iter().any(|c| c.name == "testsuite") {
-            fail("suites are nested".into());
-        }
-        let cases: Vec<&Xml> = suite.children.iter().filter(|c| c.name == "testcase").collect();
-        if cases.is_empty() {
-            fail(format!("suite `{}` has no testcase", suite.attr("name").unwrap_or("")));
-        }
-        let count = |el: &str| cases.iter().filter(|c| c.children.iter().any(|o| o.name == el)).count() as u64;
-        let counted = [cases.len() as u64, count("failure"), count("error"), count("skipped")];
-        let stated = [num(suite, "tests"), num(suite, "failures"), num(suite, "errors"), num(suite, "skipped")];
-        if counted != stated {
-            fail(format!(
-                "suite `{}` states tests/failures/errors/skipped {stated:?} but holds {counted:?}",
-                suite.attr("name").unwrap_or("")
-            ));
-        }
-        for (s, c) in sums.iter_mut().zip(stated) {
-            *s += c;
-        }
-        for case in cases {
-            let name = case.attr("name").unwrap_or_else(|| fail("a testcase has no name".into()));
-            let classname = case.attr("classname").unwrap_or_else(|| fail(format!("`{name}` has no classname")));
-            if classname.matches('.').count() != 1 {
-                fail(format!("classname `{classname}` does not have exactly one dot"));
-            }
-            if !seen.insert((classname.to_string(), name.to_string())) {
-                fail(format!("two testcases are `{classname}` `{name}`"));
-            }
-            for a in ["time", "file"] {
-                if case.attr(a).is_none() {
-                    fail(format!("`{name}` has no `{a}`"));
-                }
-            }
-            let outcomes: Vec<&Xml> =
-                case.children.iter().filter(|c| matches!(c.name.as_str(), "failure" | "error" | "skipped")).collect();
-            if outcomes.len() > 1 {
-                fail(format!("`{name}` has {} outcome elements", outcomes.len()));
-            }
-            let reruns = case
-                .children
-                .iter()
-                .filter(|c| matches!(c.name.as_str(), "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError"));
-            for o in outcomes.iter().copied().filter(|o| o.name != "skipped").chain(reruns) {
-                let message =
-                    o.attr("message").unwrap_or_else(|| fail(format!("`{name}`: <{}> has no message", o.name)));
-                if o.attr("type").is_none_or(str::is_empty) {
-                    fail(format!("`{name}`: <{}> has no type", o.name));
-                }
-                if message.contains('\n') || message.chars().count() > 1000 || message.is_empty() {
-                    fail(format!("`{name}`: the message is not one line of at most 1,000 characters"));
-                }
-                let body = if o.name.starts_with("flaky") || o.name.starts_with("rerun") {
-                    o.children
-                        .iter()
-                        .find(|c| c.name == "stackTrace")
-                        .map(|s| s.text.as_str())
-                        .unwrap_or_else(|| fail(format!("`{name}`: <{}> has no stackTrace", o.name)))
-                } else {
-                    o.text.as_str()
-                };
-                if body.lines().next() != Some(message) {
-                    fail(format!("`{name}`: the body of <{}> does not open with its message", o.name));
-                }
-                if body.lines().nth(1) == Some(message) {
-                    fail(format!("`{name}`: the body repeats the message"));
-                }
-            }
-        }
-    }
-    let root_stated = [num(root, "tests"), num(root, "failures"), num(root, "errors"), num(root, "skipped")];
-    if root_stated != sums {
-        fail(format!("<testsuites> states {root_stated:?}, its suites add up to {sums:?}"));
-    }
-}
-
-/// The JSON report tells the same story as the JUnit: the same totals and the same cases.
-fn check_json_against_junit(json: &Value, junit: &Xml) {
-    assert_eq!(json["schema_version"], 1, "JSON schema_version");
-    let t = &json["totals"];
-    let n = |a: &str| junit.attr(a).and_then(|v| v.parse::<u64>().ok()).unwrap_or(u64::MAX);
-    assert_eq!(t["tests"].as_u64(), Some(n("tests")), "JSON totals.tests vs JUnit");
-    assert_eq!(t["failed"].as_u64(), Some(n("failures")), "JSON totals.failed vs JUnit");
-    assert_eq!(t["errors"].as_u64(), Some(n("errors")), "JSON totals.errors vs JUnit");
-    assert_eq!(t["skipped"].as_u64(), Some(n("skipped")), "JSON totals.skipped vs JUnit");
-    let json_cases: Vec<(String, String)> = json["suites"]
-        .as_array()
-        .expect("JSON suites")
-        .iter()
-        .flat_map(|s| s["cases"].as_array().expect("JSON cases").iter())
-        .map(|c| {
-            let status = match c["status"].as_str().unwrap_or("") {
-                "failed" => "failure",
-                "errored" => "error",
-                "skipped" => "skipped",
-                "passed" | "flaky" => "passed",
-                other => panic!("unknown JSON status {other}"),
-            };
-            (c["name"].as_str().unwrap_or("").to_string(), status.to_string())
-        })
-        .collect();
-    let junit_cases: Vec<(String, String)> = junit
-        .descendants("testcase")
-        .iter()
-        .map(|c| {
-            let status = c
-                .children
-                .iter()
-                .find(|o| matches!(o.name.as_str(), "failure" | "error" | "skipped"))
-                .map_or("passed", |o| o.name.as_str());
-            (c.attr("name").unwrap_or("").to_string(), status.to_string())
-        })
-        .collect();
-    assert_eq!(json_cases, junit_cases, "the JSON and the JUnit report different cases or outcomes");
-}
-
-/// A small XML tree, enough to read a JUnit report.
-#[derive(Clone, Debug, Default)]
-pub struct Xml {
-    pub name: String,
-    pub attrs: Vec<(String, String)>,
-    pub children: Vec<Xml>,
-    /// The element's own text (unescaped), without its children's.
-    pub text: String,
-}
-
-impl Xml {
-    pub fn parse(text: &str) -> Result<Xml, String> {
-        use quick_xml::events::Event;
-        let mut reader = quick_xml::Reader::from_str(text);
-        let mut stack: Vec<Xml> = vec![Xml::default()];
-        let open = |e: &quick_xml::events::BytesStart| -> Result<Xml, String> {
-            let mut x = Xml { name: String::from_utf8_lossy(e.name().as_ref()).into_owned(), ..Xml::default() };
-            for a in e.attributes() {
-                let a = a.map_err(|e| e.to_string())?;
-                let v = a.normalized_value(quick_xml::XmlVersion::Explicit1_0).map_err(|e| e.to_string())?;
-                x.attrs.push((String::from_utf8_lossy(a.key.as_ref()).into_owned(), v.into_owned()));
-            }
-            Ok(x)
-        };
-        loop {
-            match reader.read_event().map_err(|e| format!("at byte {}: {e}", reader.buffer_position()))? {
-                Event::Start(e) => stack.push(open(&e)?),
-                Event::Empty(e) => {
-                    let x = open(&e)?;
-                    stack.last_mut().ok_or("unbalanced")?.children.push(x);
-                }
-                Event::End(_) => {
-                    let x = stack.pop().ok_or("unbalanced")?;
-                    stack.last_mut().ok_or("unbalanced")?.children.push(x);
-                }
-                Event::Text(t) => {
-                    let s = t.decode().map_err(|e| e.to_string())?;
-                    let s = quick_xml::escape::unescape(&s).map_err(|e| e.to_string())?;
-                    stack.last_mut().ok_or("unbalanced")?.text.push_str(&s);
-                }
-                Event::GeneralRef(r) => {
-                    let name = r.decode().map_err(|e| e.to_string())?;
-                    let s = match name.as_ref() {
-                        "lt" => "<".to_string(),
-                        "gt" => ">".to_string(),
-                        "amp" => "&".to_string(),
-                        "quot" => "\"".to_string(),
-                        "apos" => "'".to_string(),
-                        other => match r.resolve_char_ref().map_err(|e| e.to_string())? {
-                            Some(c) => c.to_string(),
-                            None => return Err(format!("unknown entity &{other};")),
-                        },
-                    };
-                    stack.last_mut().ok_or("unbalanced")?.text.push_str(&s);
-                }
-                Event::CData(c) => {
-                    stack.last_mut().ok_or("unbalanced")?.text.push_str(&String::from_utf8_lossy(&c));
-                }
-                Event::Eof => break,
-                _ => {}
-            }
-        }
-        let mut doc = stack.pop().ok_or("unbalanced")?;
-        if !stack.is_empty() {
-            return Err("unclosed elements".into());
-        }
-        doc.children.pop().ok_or_else(|| "no root element".to_string())
-    }
-
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// Every element below this one with that name, in document order.
-    pub fn descendants(&self, name: &str) -> Vec<&Xml> {
-        let mut out = Vec::new();
-        for c in &self.children {
-            if c.name == name {
-                out.push(c);
-            }
-            out.extend(c.descendants(name));
-        }
-        out
-    }
-
-    /// `<property name=… value=…>` of a suite.
-    pub fn property(&self, name: &str) -> Option<&str> {
-        self.descendants("property").into_iter().find(|p| p.attr("name") == Some(name)).and_then(|p| p.attr("value"))
-    }
 }
