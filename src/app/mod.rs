@@ -26,19 +26,23 @@ pub fn main() -> i32 {
         }
         Command::Validate(args) => inspect::validate(&args),
         Command::List(args) => inspect::list(&args),
-        Command::Run(args) => match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-            Ok(rt) => {
-                let code = rt.block_on(run::run(*args));
-                // A load still blocked (on a FIFO, say) after an interruption must not hold
-                // the exit.
-                rt.shutdown_background();
-                code
+        // Suites load on a blocking thread: give it the main thread's stack, which the
+        // deepest nesting the YAML reader allows was measured against.
+        Command::Run(args) => {
+            match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 * 1024 * 1024).build() {
+                Ok(rt) => {
+                    let code = rt.block_on(run::run(*args));
+                    // A load still blocked (on a FIFO, say) after an interruption must not hold
+                    // the exit.
+                    rt.shutdown_background();
+                    code
+                }
+                Err(e) => {
+                    err(format_args!("error: cannot start the async runtime: {e}"));
+                    exit::RUNNER_ERROR
+                }
             }
-            Err(e) => {
-                err(format_args!("error: cannot start the async runtime: {e}"));
-                exit::RUNNER_ERROR
-            }
-        },
+        }
     }
 }
 
