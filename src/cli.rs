@@ -78,8 +78,9 @@ pub struct RunArgs {
     /// Write a JSON report here.
     #[arg(long, value_name = "FILE", env = "SHAKEDOWN_JSON")]
     pub json: Option<PathBuf>,
-    /// Suites run at the same time.
-    #[arg(long, short = 'j', default_value_t = 4, value_name = "N", env = "SHAKEDOWN_JOBS")]
+    /// Suites run at the same time (1 to 1024).
+    #[arg(long, short = 'j', default_value_t = 4, value_name = "N", env = "SHAKEDOWN_JOBS",
+          value_parser = |s: &str| count(s, 1024))]
     pub jobs: usize,
     /// A deadline for the whole run (e.g. 5m); unfinished checks are reported as interrupted.
     #[arg(long, value_name = "DURATION", env = "SHAKEDOWN_TIMEOUT", value_parser = parse_duration)]
@@ -114,8 +115,9 @@ pub struct BrowserArgs {
     /// chromedriver is started.
     #[arg(long, value_name = "URL", env = "SHAKEDOWN_WEBDRIVER_URL")]
     pub webdriver_url: Option<String>,
-    /// Browser sessions open at once.
-    #[arg(long, value_name = "N", default_value_t = 2, env = "SHAKEDOWN_BROWSERS")]
+    /// Browser sessions open at once (1 to 256).
+    #[arg(long, value_name = "N", default_value_t = 2, env = "SHAKEDOWN_BROWSERS",
+          value_parser = |s: &str| count(s, 256))]
     pub browsers: usize,
     /// The chromedriver to start (default: found on PATH).
     #[arg(long, value_name = "PATH", env = "SHAKEDOWN_CHROMEDRIVER")]
@@ -132,4 +134,12 @@ pub struct BrowserArgs {
     /// Keep a screenshot after every browser step (`all`), or only of failures (`failures`).
     #[arg(long, value_name = "WHEN", default_value = "failures", value_parser = ["failures", "all"], env = "SHAKEDOWN_SCREENSHOTS")]
     pub screenshots: String,
+}
+
+/// A whole number from 1 to `max`.
+fn count(s: &str, max: usize) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number from 1 to {max}")),
+    }
 }

@@ -59,12 +59,6 @@ pub async fn run(args: RunArgs) -> i32 {
     if let Err(e) = select(&mut suites, &args.select) {
         return super::discover_failed(&e);
     }
-    if args.jobs == 0 {
-        return usage_error("--jobs must be at least 1");
-    }
-    if args.browser.browsers == 0 {
-        return usage_error("--browsers must be at least 1");
-    }
     if let Some(u) = &args.browser.webdriver_url
         && !matches!(reqwest::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https"))
     {

@@ -361,3 +361,15 @@ fn settings_come_from_shakedown_environment_variables() {
     done.assert_exit(0);
     assert!(junit.is_file(), "SHAKEDOWN_JUNIT was not used");
 }
+
+#[test]
+fn counts_out_of_range_are_usage_errors_not_crashes() {
+    let (api, _) = tagged_suites();
+    for (flag, value) in
+        [("--browsers", "18446744073709551615"), ("--browsers", "0"), ("--jobs", "0"), ("--jobs", "many")]
+    {
+        let done = Run::new().suite(&api).env("BASE_URL", "http://127.0.0.1:9").args([flag, value]).run();
+        done.assert_exit(2);
+        done.assert_stderr_has("is not a whole number from 1 to");
+    }
+}
