@@ -72,7 +72,8 @@ fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
     if let Some(c) = &info.commit {
         ts.add_property(Property::new("commit", clean(c, r)));
     }
-    let classname = format!("{}.{}", info.environment.replace('.', "_"), info.name.replace('.', "_"));
+    // Masked like every other text: an environment name can come from a secret.
+    let classname = clean(&format!("{}.{}", info.environment.replace('.', "_"), info.name.replace('.', "_")), r);
     if !s.setup_retried.is_empty() {
         let lines: String = s.setup_retried.iter().map(|x| format!("setup retried: {x}\n")).collect();
         ts.set_system_out(clean(&lines, r));
