@@ -28,6 +28,38 @@ pub const MASK: &str = "***";
 /// make reports unreadable and reveal more (by where the masks fall) than it hides.
 const MIN_SECRET_LEN: usize = 3;
 
+/// Whether a cookie holds a session or a credential: marked `HttpOnly`, named like one, or a
+/// long random-looking value. Other cookies (`theme=dark`, `status=500`) are not masked, so
+/// masking them cannot rewrite ordinary words and numbers in every report.
+pub fn is_session_cookie(name: &str, value: &str, http_only: bool) -> bool {
+    const WORDS: &[&str] =
+        &["sess", "sid", "token", "auth", "jwt", "csrf", "xsrf", "login", "remember", "secret", "key", "credential"];
+    let n = name.to_ascii_lowercase();
+    let random_looking = value.len() >= 16
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value.chars().any(|c| c.is_ascii_alphabetic());
+    http_only || WORDS.iter().any(|w| n.contains(w)) || random_looking
+}
+
+/// Why a secret's value cannot be masked well, if it cannot: too short to be masked at all,
+/// or so short or common that masking it everywhere garbles the output (and shows where it
+/// stands). Never says the value.
+pub fn weak_secret(value: &str) -> Option<String> {
+    const COMMON: &[&str] =
+        &["password", "passwd", "secret", "admin", "test", "changeme", "letmein", "true", "false", "null", "default"];
+    let v = value.trim();
+    let n = v.chars().count();
+    if n < MIN_SECRET_LEN {
+        Some(format!("is {n} character(s) long: too short to be masked, so it can appear in the output"))
+    } else if n < 8 || v.chars().all(|c| c.is_ascii_digit()) || COMMON.contains(&v.to_ascii_lowercase().as_str()) {
+        Some(format!(
+            "is short or common ({n} characters): it is masked wherever it appears, which can garble the output; use a longer, random value"
+        ))
+    } else {
+        None
+    }
+}
+
 /// Header names whose values are always secret.
 pub fn is_sensitive_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
@@ -68,28 +100,42 @@ impl Redactor {
         }
     }
 
-    /// Learns the secret parts of a header value: the whole value, a bearer token, and each
-    /// cookie value.
+    /// Learns the secret parts of a header value: an `Authorization` value and its token;
+    /// for cookies, only the values of session-like ones (see [`is_session_cookie`]).
     pub fn add_header(&self, name: &str, value: &str) {
         if !is_sensitive_header(name) {
             return;
         }
-        self.add(value);
-        if let Some((_, token)) = value.split_once(' ') {
-            self.add(token);
-        }
         let lower = name.to_ascii_lowercase();
-        if lower == "cookie" || lower == "set-cookie" {
-            let pairs = if lower == "cookie" {
-                value.split(';').collect::<Vec<_>>()
-            } else {
-                value.split(';').take(1).collect()
-            };
-            for pair in pairs {
-                if let Some((_, v)) = pair.split_once('=') {
-                    self.add(v.trim().trim_matches('"'));
+        match lower.as_str() {
+            "set-cookie" => {
+                let mut parts = value.split(';');
+                let attrs: Vec<String> = parts.clone().skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+                let http_only = attrs.iter().any(|a| a == "httponly");
+                if let Some((n, v)) = parts.next().and_then(|p| p.split_once('=')) {
+                    self.add_cookie(n.trim(), v.trim().trim_matches('"'), http_only);
                 }
             }
+            "cookie" => {
+                for pair in value.split(';') {
+                    if let Some((n, v)) = pair.split_once('=') {
+                        self.add_cookie(n.trim(), v.trim().trim_matches('"'), false);
+                    }
+                }
+            }
+            _ => {
+                self.add(value);
+                if let Some((_, token)) = value.split_once(' ') {
+                    self.add(token);
+                }
+            }
+        }
+    }
+
+    /// Learns a cookie's value when the cookie looks like it holds a session or a credential.
+    pub fn add_cookie(&self, name: &str, value: &str, http_only: bool) {
+        if is_session_cookie(name, value, http_only) {
+            self.add(value);
         }
     }
 
@@ -152,21 +198,67 @@ fn encodings(value: &str) -> Vec<String> {
         u.set_path(value);
         out.push(u.path().trim_start_matches('/').to_string());
     }
-    // Inside a JSON string, and in HTML text or attributes.
+    // Percent-encoding with lower-case hex digits (`%c3%a4`), as some servers write it.
+    let lower: Vec<String> = out.iter().filter(|v| v.contains('%')).map(|v| lower_hex(v)).collect();
+    out.extend(lower);
+    // Inside a JSON string: as serde writes it, with every non-ASCII character escaped
+    // (`\u00e4`, as Python and many servers write it), and with `<`, `>`, `&` escaped too (Go).
     if let Ok(json) = serde_json::to_string(value) {
         out.push(json.trim_matches('"').to_string());
     }
-    out.push(
-        value
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&#39;"),
-    );
+    for (html, upper) in [(false, false), (false, true), (true, false), (true, true)] {
+        out.push(json_ascii(value, html, upper));
+    }
+    // In HTML: text (`&`, `<`, `>`), a double-quoted attribute (`&`, `"`: how Chromium writes a
+    // page back), and everything escaped, with each way of writing an apostrophe.
+    let text = value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    out.push(value.replace('&', "&amp;").replace('"', "&quot;").replace('\u{a0}', "&nbsp;"));
+    let full = text.replace('"', "&quot;");
+    for apostrophe in ["&#39;", "&#x27;", "&#X27;", "&apos;"] {
+        out.push(full.replace('\'', apostrophe));
+    }
+    out.push(full);
+    out.push(text);
     out.retain(|v| v.len() >= MIN_SECRET_LEN);
     out.sort();
     out.dedup();
+    out
+}
+
+/// `%C3%A4` → `%c3%a4`: only the hex digits after each `%` change.
+fn lower_hex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut after_percent = 0;
+    for c in s.chars() {
+        if after_percent > 0 {
+            out.push(c.to_ascii_lowercase());
+            after_percent -= 1;
+        } else {
+            out.push(c);
+            if c == '%' {
+                after_percent = 2;
+            }
+        }
+    }
+    out
+}
+
+/// A JSON string's content with every non-ASCII character as `\uXXXX` (UTF-16, hex digits
+/// lower- or upper-case); with `html`, also `<`, `>` and `&` escaped.
+fn json_ascii(value: &str, html: bool, upper: bool) -> String {
+    let escaped = serde_json::to_string(value).unwrap_or_default();
+    let inner = escaped.trim_matches('"');
+    let mut out = String::with_capacity(inner.len());
+    for c in inner.chars() {
+        if c.is_ascii() && !(html && matches!(c, '<' | '>' | '&')) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&if upper { format!("\\u{u:04X}") } else { format!("\\u{u:04x}") });
+            }
+        }
+    }
     out
 }
 
@@ -218,6 +310,18 @@ mod tests {
     }
 
     #[test]
+    fn only_session_like_cookies_are_learned() {
+        let r = Redactor::new();
+        r.add_header("Set-Cookie", "status=500; Path=/");
+        r.add_header("Set-Cookie", "theme=dark; Path=/");
+        r.add_header("Set-Cookie", "prefs=eu-west; Path=/; HttpOnly");
+        r.add_header("Set-Cookie", "sid=42abc; Path=/");
+        r.add_header("Cookie", "tracking=x9f3k2m8q7w1z5v4b6n0");
+        assert_eq!(r.redact("500 Internal Server Error, dark mode"), "500 Internal Server Error, dark mode");
+        assert_eq!(r.redact("eu-west 42abc x9f3k2m8q7w1z5v4b6n0 Path=/"), "*** *** *** Path=/");
+    }
+
+    #[test]
     fn a_secret_cut_at_the_end_is_masked_too() {
         let r = Redactor::new();
         r.add("Zq7s3cr3t!");
@@ -225,6 +329,34 @@ mod tests {
         assert_eq!(r.redact_cut("token=Zq"), "token=Zq", "two letters say nothing");
         assert_eq!(r.redact_cut("a Zq7s3cr3t! b"), "a *** b");
         assert_eq!(r.redact("token=Zq7s3cr3"), "token=Zq7s3cr3", "only a cut text is read this way");
+    }
+
+    #[test]
+    fn masks_the_json_html_and_url_forms_servers_write() {
+        let r = Redactor::new();
+        let secret = "Zä'<b>\"{#&}+";
+        r.add(secret);
+        for form in [
+            "Z\\u00e4'<b>\\\"{#&}+",
+            "Z\\u00E4'<b>\\\"{#&}+",
+            "Z\\u00e4'\\u003cb\\u003e\\\"{#\\u0026}+",
+            "Zä&#x27;&lt;b&gt;&quot;{#&amp;}+",
+            "Zä&#39;&lt;b&gt;&quot;{#&amp;}+",
+            "Zä'<b>&quot;{#&amp;}+",
+            "Z%c3%a4%27%3cb%3e%22%7b%23%26%7d%2b",
+            "Z%C3%A4%27%3Cb%3E%22%7B%23%26%7D%2B",
+        ] {
+            assert_eq!(r.redact(&format!("[{form}]")), "[***]", "{form} is not masked");
+        }
+    }
+
+    #[test]
+    fn weak_secrets_are_named_without_their_value() {
+        assert!(weak_secret("ab").is_some_and(|w| w.contains("too short") && !w.contains("ab")));
+        assert!(weak_secret("500").is_some_and(|w| w.contains("short or common")));
+        assert!(weak_secret("password").is_some());
+        assert!(weak_secret("12345678901").is_some());
+        assert_eq!(weak_secret("hunter2-smoke"), None);
     }
 
     #[test]

@@ -182,6 +182,28 @@ impl Template {
     }
 }
 
+impl Template {
+    /// Renders a URL: like [`Template::render_str`], but a `#` inside an interpolated value is
+    /// written `%23`, so a value (a token, a secret) is sent whole instead of its end being cut
+    /// off as the URL's fragment.
+    pub fn render_url(&self, captures: &HashMap<String, Json>) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            let mut value = String::new();
+            match part {
+                Part::Lit(s) => {
+                    out.push_str(s);
+                    continue;
+                }
+                Part::Known(v) => push_json(&mut value, v),
+                Part::Capture(name) => push_json(&mut value, lookup(captures, name)?),
+            }
+            out.push_str(&value.replace('#', "%23"));
+        }
+        Ok(out)
+    }
+}
+
 fn lookup<'a>(captures: &'a HashMap<String, Json>, name: &str) -> Result<&'a Json, String> {
     captures
         .get(name)
@@ -207,6 +229,15 @@ mod tests {
             (Scope::Var, "id") => Some(Resolved::Capture),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_hash_in_a_value_does_not_start_a_fragment() {
+        let t = Template::build(parse("/x?pw=${{ p }}#top").expect("ok"), |_| {
+            Some(Resolved::Known(Json::String("a{b#c".into())))
+        })
+        .expect("ok");
+        assert_eq!(t.render_url(&HashMap::new()).expect("ok"), "/x?pw=a{b%23c#top");
     }
 
     #[test]

@@ -180,7 +180,11 @@ pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, Transp
 /// Sends one request and reads its response.
 pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<Exchange, TransportError> {
     let suite = cx.suite;
-    let mut url = resolve_url(&render(&req.url, cx)?, suite.base_url.as_deref())?;
+    let raw = req
+        .url
+        .render_url(cx.captures)
+        .map_err(|message| TransportError { type_: ProblemType::MissingCapture, message })?;
+    let mut url = resolve_url(&raw, suite.base_url.as_deref())?;
     if !req.query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in &req.query {
@@ -244,12 +248,15 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     };
 
     let started = Instant::now();
-    let (resp, redirects) = REDIRECTS
-        .scope(Default::default(), async {
-            let r = b.send().await;
-            (r, REDIRECTS.with(|r| r.take()))
-        })
-        .await;
+    // A server may close a kept-alive connection just as the next request goes out on it; an
+    // idempotent request is then sent once more, on a new connection.
+    let again = if req.method.is_idempotent() { b.try_clone() } else { None };
+    let (mut resp, mut redirects) = send_recorded(b).await;
+    if let (Err(e), Some(again)) = (&resp, again)
+        && closed_before_answer(e)
+    {
+        (resp, redirects) = send_recorded(again).await;
+    }
     let resp = resp.map_err(|e| classify(&e, timeout, cx.redactor))?;
     let status = resp.status();
     let url = resp.url().clone();
@@ -333,6 +340,41 @@ async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::mult
         };
     }
     Ok(form)
+}
+
+/// Sends a request, noting the redirects it follows.
+async fn send_recorded(b: reqwest::RequestBuilder) -> (reqwest::Result<reqwest::Response>, Vec<String>) {
+    REDIRECTS
+        .scope(Default::default(), async {
+            let r = b.send().await;
+            (r, REDIRECTS.with(|r| r.take()))
+        })
+        .await
+}
+
+/// Whether an established connection closed before any answer came: hyper's "connection
+/// closed before message completed", a canceled request, or a reset or broken pipe on the
+/// connection. A connection that could not be made at all is not this.
+fn closed_before_answer(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    if e.is_connect() || e.is_timeout() {
+        return false;
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled())
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof)
+        {
+            return true;
+        }
+        src = s.source();
+    }
+    false
 }
 
 /// A host name that could not be resolved: a type of our own, so a DNS failure is known by

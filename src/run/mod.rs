@@ -84,6 +84,11 @@ pub async fn run(
     let checks = suites.iter().map(|s| s.checks.len()).sum::<usize>();
     shared.emit(Event::RunStarted { suites: suites.len(), checks });
     for s in &suites {
+        for v in &s.secret_values {
+            if let Some(why) = crate::redact::weak_secret(v) {
+                shared.emit(Event::Warning(format!("{}: a declared secret {why}", s.file.display())));
+            }
+        }
         if s.tls.insecure {
             shared.emit(Event::Warning(format!(
                 "{}: TLS certificate verification is OFF for this suite (tls.insecure)",

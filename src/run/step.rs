@@ -126,7 +126,7 @@ async fn http_attempt(
         Ok(ex) => ex,
         Err(e) => {
             // The full URL, as it was sent (or would have been).
-            let raw = req.url.render_str(&state.captures).unwrap_or_default();
+            let raw = req.url.render_url(&state.captures).unwrap_or_default();
             let url = http::resolve_url(&raw, suite.base_url.as_deref()).map(|u| u.to_string()).unwrap_or(raw);
             let line = format!("{} {url}", req.method);
             let _ = writeln!(log, "→ {line}\n  ✗ {}", e.message);

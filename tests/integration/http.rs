@@ -447,3 +447,53 @@ fn response_bodies_past_max_body_are_not_judged_but_still_hashed() {
         assert_eq!(done.json_case(name)["status"], "errored");
     }
 }
+
+/// A server that answers every request on a kept-alive connection, then closes it without
+/// saying so (no `connection: close`), as some proxies and servers under load do.
+fn closing_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            if got.is_empty() {
+                continue;
+            }
+            let body = br#"{"ok":true}"#;
+            let head =
+                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body);
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // Closed a moment later, while the client already keeps the connection for reuse.
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            drop(conn);
+        }
+    });
+    (port, served)
+}
+
+#[test]
+fn a_connection_the_server_closed_between_requests_is_retried_for_idempotent_requests() {
+    let (port, served) = closing_server();
+    let checks: String = (1..=30)
+        .map(|i| format!("  - name: check {i}\n    request: GET /item/{i}\n    expect: {{ json: {{ $.ok: true }} }}\n"))
+        .collect();
+    let suite =
+        Suite::new("closing").yaml(&format!("name: closing\nbase_url: http://127.0.0.1:{port}\nchecks:\n{checks}"));
+    let done = Run::new().suite(&suite).run();
+    done.assert_exit(0);
+    assert_eq!(done.summary().passed, 30, "{}", done.output());
+    assert!(served.load(std::sync::atomic::Ordering::SeqCst) >= 30);
+}
