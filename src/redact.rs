@@ -187,6 +187,8 @@ fn encodings(value: &str) -> Vec<String> {
     let full = percent_encode(value);
     out.push(full.replace("%20", "+"));
     out.push(full);
+    // Every byte but letters and digits, as some encoders write it (`-` as `%2D`).
+    out.push(percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string());
     out.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
     if let Ok(mut u) = url::Url::parse("http://h/") {
         u.set_query(Some(value));

@@ -138,3 +138,101 @@ fn a_secret_with_url_special_characters_is_masked_in_urls() {
         .run();
     done.assert_exit(1);
 }
+
+/// The secret of `every_promised_encoding_of_a_secret_is_masked_in_every_output`: every
+/// character that some encoding changes.
+const HOSTILE_SECRET: &str = "Zq7s3cr3t-ä'<b>\"{#&}+ x";
+
+/// A target that answers every request with a 500 whose body repeats the secret in every
+/// encoding a server might use; `/cut` answers with the secret cut in two by `max_body`.
+fn echoing_server(secret: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            let request = String::from_utf8_lossy(&got).into_owned();
+            let (ctype, body) = if request.starts_with("GET /cut") {
+                ("text/plain", format!("{}{secret}", "x".repeat(2000)))
+            } else {
+                let json = serde_json::to_string(secret).unwrap_or_default();
+                let ascii: String = json
+                    .chars()
+                    .map(|c| if c.is_ascii() { c.to_string() } else { format!("\\u{:04x}", c as u32) })
+                    .collect();
+                let html =
+                    secret.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+                let pct: String = secret
+                    .bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02x}") })
+                    .collect();
+                let body = format!(
+                    "<html><body><p>{}</p><input value=\"{}\"><script>var s = {ascii}; var t = {json};</script>\n<a href=\"/x?pw={pct}\">{}</a></body></html>",
+                    html.replace('\'', "&#x27;"),
+                    html.replace('\'', "&#39;"),
+                    html
+                );
+                ("text/html", body)
+            };
+            let head = format!(
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: {ctype}; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn every_promised_encoding_of_a_secret_is_masked_in_every_output() {
+    let port = echoing_server(HOSTILE_SECRET);
+    let suite = Suite::new("echo").yaml(&format!(
+        r#"
+        name: echo
+        base_url: http://127.0.0.1:{port}
+        secrets: [LEAK]
+        defaults: {{ max_body: 2006 }}
+        checks:
+          - name: echoed in every encoding
+            request:
+              method: POST
+              url: /echo?pw=${{{{ secrets.LEAK }}}}
+              headers: {{ x-pw: "${{{{ secrets.LEAK }}}}" }}
+              json: {{ pw: "${{{{ secrets.LEAK }}}}" }}
+            expect: {{ status: 200 }}
+          - name: cut in two by max_body
+            request: GET /cut
+            expect: {{ status: 200 }}
+        "#
+    ));
+    for verbose in [false, true] {
+        let mut run = Run::new().suite(&suite).secret("LEAK", HOSTILE_SECRET);
+        if verbose {
+            run = run.arg("-v");
+        }
+        // `run()` searches stdout, stderr, the JUnit, the JSON and every artifact for each
+        // promised form of the secret.
+        let done = run.run();
+        done.assert_exit(1);
+        done.case("echoed in every encoding").expect("failure", "assertion");
+        let cut = done.case("cut in two by max_body").expect("failure", "assertion");
+        // The body was cut six characters into the secret: that start is masked too.
+        assert!(cut.text.contains("xxx***"), "{}", cut.text);
+        let saved = done.json_case("echoed in every encoding")["attachments"].as_array().map(Vec::len);
+        assert_eq!(saved, Some(1), "the failing response is saved (masked) for the reader");
+        for (what, text) in done.outputs() {
+            assert!(!text.contains("Zq7s3c"), "the start of the cut secret appears in {what}:\n{text}");
+        }
+    }
+}
