@@ -12,33 +12,68 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The clients of one cookie scope: one that follows redirects and one that does not, sharing
-/// a cookie jar and TLS settings. Connections are reused across the scope's requests.
+/// A cookie scope: a cookie jar of its own, and the run's client for its TLS settings.
+/// Making one is cheap: clients (and the system certificate store each reads) are built once
+/// per distinct `tls:` block in a run and shared; the jar and whether to follow redirects are
+/// given to each request as it is sent.
 #[derive(Clone)]
 pub struct Scope {
     pub jar: Arc<Jar>,
-    follow: reqwest::Client,
-    no_follow: reqwest::Client,
+    client: reqwest::Client,
 }
 
 impl Scope {
     pub fn new(tls: &Tls) -> Result<Scope, String> {
-        let jar = Arc::new(Jar::default());
-        let follow = client(tls, &jar, true)?;
-        let no_follow = client(tls, &jar, false)?;
-        Ok(Scope { jar, follow, no_follow })
+        Ok(Scope { jar: Arc::new(Jar::default()), client: shared_client(tls)? })
     }
 }
 
-fn client(tls: &Tls, jar: &Arc<Jar>, follow: bool) -> Result<reqwest::Client, String> {
+/// The client for these TLS settings, built on first use.
+fn shared_client(tls: &Tls) -> Result<reqwest::Client, String> {
+    static CLIENTS: std::sync::OnceLock<std::sync::Mutex<HashMap<String, reqwest::Client>>> =
+        std::sync::OnceLock::new();
+    let key = format!("{tls:?}");
+    let clients = CLIENTS.get_or_init(Default::default);
+    if let Some(c) = clients.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(c);
+    }
+    let c = client(tls)?;
+    if let Ok(mut m) = clients.lock() {
+        m.insert(key, c.clone());
+    }
+    Ok(c)
+}
+
+tokio::task_local! {
+    /// The cookie jar of the request being sent.
+    static JAR: Arc<Jar>;
+    /// Whether the request being sent follows redirects.
+    static FOLLOW: bool;
+}
+
+/// Hands reqwest the jar of the request being sent (its cookie calls run while the request
+/// future is polled, inside the `JAR` scope that `send` sets).
+struct TaskJar;
+
+impl reqwest::cookie::CookieStore for TaskJar {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>, url: &reqwest::Url) {
+        let _ = JAR.try_with(|j| j.set_cookies(headers, url));
+    }
+
+    fn cookies(&self, url: &reqwest::Url) -> Option<reqwest::header::HeaderValue> {
+        JAR.try_with(|j| j.cookies(url)).ok().flatten()
+    }
+}
+
+fn client(tls: &Tls) -> Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
+        .cookie_provider(Arc::new(TaskJar))
         .user_agent(concat!("shakedown/", env!("CARGO_PKG_VERSION")))
         .tls_info(true)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(30))
         .dns_resolver(Resolver)
-        .redirect(if follow { follow_and_record() } else { reqwest::redirect::Policy::none() });
+        .redirect(follow_if_asked());
     if let Some(ca) = &tls.ca {
         let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA bundle {}: {e}", ca.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -70,10 +105,13 @@ tokio::task_local! {
     static REDIRECTS: std::cell::RefCell<Vec<String>>;
 }
 
-/// Follows up to 10 redirects, noting each hop for the step log. The policy runs while the
-/// request future is polled, inside the `REDIRECTS` scope that `send` sets.
-fn follow_and_record() -> reqwest::redirect::Policy {
+/// Follows up to 10 redirects when the request asks to, noting each hop for the step log. The
+/// policy runs while the request future is polled, inside the scopes that `send` sets.
+fn follow_if_asked() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
+        if !FOLLOW.try_with(|f| *f).unwrap_or(false) {
+            return attempt.stop();
+        }
         if attempt.previous().len() > 10 {
             return attempt.error("too many redirects");
         }
@@ -193,7 +231,7 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     }
     let request_line = cx.redactor.redact(&format!("{} {}", req.method, url));
     let follow = req.follow_redirects.unwrap_or(suite.defaults.follow_redirects);
-    let client = if follow { &scope.follow } else { &scope.no_follow };
+    let client = &scope.client;
     let timeout = req.timeout.unwrap_or(suite.defaults.timeout);
     let mut b = client.request(req.method.clone(), url).timeout(timeout);
     // A request's own header replaces a default of the same name.
@@ -251,11 +289,11 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
     // A server may close a kept-alive connection just as the next request goes out on it; an
     // idempotent request is then sent once more, on a new connection.
     let again = if req.method.is_idempotent() { b.try_clone() } else { None };
-    let (mut resp, mut redirects) = send_recorded(b).await;
+    let (mut resp, mut redirects) = send_recorded(b, scope, follow).await;
     if let (Err(e), Some(again)) = (&resp, again)
         && closed_before_answer(e)
     {
-        (resp, redirects) = send_recorded(again).await;
+        (resp, redirects) = send_recorded(again, scope, follow).await;
     }
     let resp = resp.map_err(|e| classify(&e, timeout, cx.redactor))?;
     let status = resp.status();
@@ -342,14 +380,17 @@ async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::mult
     Ok(form)
 }
 
-/// Sends a request, noting the redirects it follows.
-async fn send_recorded(b: reqwest::RequestBuilder) -> (reqwest::Result<reqwest::Response>, Vec<String>) {
-    REDIRECTS
-        .scope(Default::default(), async {
-            let r = b.send().await;
-            (r, REDIRECTS.with(|r| r.take()))
-        })
-        .await
+/// Sends a request with the scope's jar, following redirects or not, noting those it follows.
+async fn send_recorded(
+    b: reqwest::RequestBuilder,
+    scope: &Scope,
+    follow: bool,
+) -> (reqwest::Result<reqwest::Response>, Vec<String>) {
+    let sent = REDIRECTS.scope(Default::default(), async {
+        let r = b.send().await;
+        (r, REDIRECTS.with(|r| r.take()))
+    });
+    JAR.scope(scope.jar.clone(), FOLLOW.scope(follow, sent)).await
 }
 
 /// Whether an established connection closed before any answer came: hyper's "connection

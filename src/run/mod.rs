@@ -17,7 +17,6 @@ use crate::event::Event;
 use crate::redact::Redactor;
 use crate::result::{RunSummary, Status, Totals};
 use crate::suite::Suite;
-use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -97,15 +96,24 @@ pub async fn run(
         }
     }
     let count = suites.len();
-    let jobs = shared.opts.jobs.max(1);
-    futures_util::stream::iter(suites.into_iter().enumerate())
-        .map(|(i, s)| {
-            let shared = shared.clone();
-            async move { suite::run_suite(i, s, &shared).await }
-        })
-        .buffer_unordered(jobs)
-        .collect::<Vec<()>>()
-        .await;
+    // Each suite is a task of its own, so its requests run on the worker threads that drive
+    // their connections (no hop to the main thread per request), at most `--jobs` at a time.
+    let slots = Arc::new(tokio::sync::Semaphore::new(shared.opts.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, s) in suites.into_iter().enumerate() {
+        let (shared, slots) = (shared.clone(), slots.clone());
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            suite::run_suite(i, s, &shared).await;
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done {
+            // A panic in a suite's task: the other suites go on, and the run says so.
+            shared.emit(Event::Warning(format!("a suite stopped unexpectedly (this is a bug in shakedown): {e}")));
+            shared.count(Status::Errored);
+        }
+    }
     let totals = shared.totals.lock().map(|t| *t).unwrap_or_default();
     let summary =
         RunSummary { started, duration: t0.elapsed(), suites: count, totals, interrupted: shared.cancel.reason() };
