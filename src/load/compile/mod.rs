@@ -150,8 +150,8 @@ impl Compiler<'_> {
         self.diags.push(Diagnostic::new(pos, message).help(help));
     }
 
-    /// Reports a name (of the suite, a check or a step) or a tag that names a secret or holds
-    /// a secret's value: reports show names as they are, so a name must never carry a secret.
+    /// Reports a name (of the suite, a check or a step) or a tag that names a secret: reports
+    /// show names as they are, so a name must never carry a secret.
     fn no_secret_in_name(&mut self, text: &str, at: Pos, what: &str) {
         let names_secret = crate::load::template::parse(text)
             .map(|pieces| {
@@ -160,8 +160,7 @@ impl Compiler<'_> {
                 })
             })
             .unwrap_or(false);
-        let holds_value = self.secrets.values().flatten().any(|v| !v.is_empty() && text.contains(v.as_str()));
-        if names_secret || holds_value {
+        if names_secret {
             self.err_help(
                 at,
                 format!("{what} cannot hold a secret: names and tags are shown as written in every report"),
