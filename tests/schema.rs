@@ -395,7 +395,10 @@ fn browser(steps: &str) -> String {
 }
 /// A browser check in a suite with these `browser:` options.
 fn browser_options(options: &str) -> String {
-    format!("{HEAD}browser:\n{}checks:\n  - name: c\n    browser:\n      - goto: /\n      - see: h1\n", indent(options, 2))
+    format!(
+        "{HEAD}browser:\n{}checks:\n  - name: c\n    browser:\n      - goto: /\n      - see: h1\n",
+        indent(options, 2)
+    )
 }
 /// A check whose one request has these `expect:` keys.
 fn expect(keys: &str) -> String {
@@ -821,11 +824,19 @@ teardown:
         invalid("the final URL with an unknown operator", expect("url: { ends_with: /home }")),
         valid(
             "captures that allow an empty value",
-            check("request: GET /\ncapture:\n  a: { json: $.a, allow_empty: true }\n  b: { header: x-b, allow_empty: false }"),
+            check(
+                "request: GET /\ncapture:\n  a: { json: $.a, allow_empty: true }\n  b: { header: x-b, allow_empty: false }",
+            ),
         ),
-        invalid("allow_empty that is not a boolean", check("request: GET /\ncapture: { a: { json: $.a, allow_empty: yes } }")),
+        invalid(
+            "allow_empty that is not a boolean",
+            check("request: GET /\ncapture: { a: { json: $.a, allow_empty: yes } }"),
+        ),
         invalid("allow_empty alone", check("request: GET /\ncapture: { a: { allow_empty: true } }")),
-        valid("each element of a list", expect("json:\n  \"$.items[*].status\": { each: { not_equals: down } }\n  \"$.a[*]\": { each: up }")),
+        valid(
+            "each element of a list",
+            expect("json:\n  \"$.items[*].status\": { each: { not_equals: down } }\n  \"$.a[*]\": { each: up }"),
+        ),
         invalid("each with an unknown operator", expect("json: { \"$.a[*]\": { each: { bigger: 1 } } }")),
         schema_looser(
             "a list-yielding path compared with one plain value",
@@ -1193,7 +1204,10 @@ teardown:
             browser("- screenshot: true"),
             "the compiler takes a boolean as the name `true`",
         ),
-        invalid("`see` with an empty attr beside other assertions", browser("- see: { selector: h1, text: x, attr: {} }")),
+        invalid(
+            "`see` with an empty attr beside other assertions",
+            browser("- see: { selector: h1, text: x, attr: {} }"),
+        ),
     ]
 }
 

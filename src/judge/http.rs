@@ -16,7 +16,9 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
         let (subject, result) = match &a.kind {
             AssertKind::Status(patterns) => ("status".to_string(), status(patterns, ex)),
             AssertKind::ImplicitStatus => ("status (implicit 2xx)".to_string(), status(&[StatusPattern::Class(2)], ex)),
-            AssertKind::Url(pred) => ("url".to_string(), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false)),
+            AssertKind::Url(pred) => {
+                ("url".to_string(), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false))
+            }
             AssertKind::Header { name, pred } => {
                 let values: Vec<&str> = ex.header_values(name).collect();
                 let actual = match values.as_slice() {

@@ -145,11 +145,7 @@ fn empty_blocks_are_load_errors_at_their_place() {
         ("`capture` is empty", "- capture: {}", "{}"),
         ("`see` is empty", "see: {}", "{}"),
     ] {
-        let at = if token.is_empty() {
-            suite.at("capture: {}", "{}")
-        } else {
-            suite.at(needle, token)
-        };
+        let at = if token.is_empty() { suite.at("capture: {}", "{}") } else { suite.at(needle, token) };
         reported_at(&done, message, &at);
     }
     assert_eq!(fx.total_hits(), 0);

@@ -14,7 +14,11 @@ impl Compiler<'_> {
             let t = self.target_str(s, n)?;
             return Some(vec![BrowserAssert { pos: n.pos, subject: Subject::Visible(t), pred: is(true) }]);
         }
-        if !self.nonempty(n, "`see`", "give a `selector`, `text`, `title` or `url`, e.g. `see: { selector: .role, text: maintainer }`") {
+        if !self.nonempty(
+            n,
+            "`see`",
+            "give a `selector`, `text`, `title` or `url`, e.g. `see: { selector: .role, text: maintainer }`",
+        ) {
             return None;
         }
         let f = self.fields(n, "`see`", &["selector", "text", "visible", "count", "attr", "title", "url"])?;

@@ -32,7 +32,11 @@ const OPERATORS: &[&str] = &[
 impl Compiler<'_> {
     pub(super) fn expect(&mut self, node: &Node) -> Vec<Assertion> {
         let mut out = Vec::new();
-        if !self.nonempty(node, "`expect`", "e.g. `expect: { status: 200 }`, or leave `expect` out to require a 2xx status") {
+        if !self.nonempty(
+            node,
+            "`expect`",
+            "e.g. `expect: { status: 200 }`, or leave `expect` out to require a 2xx status",
+        ) {
             return out;
         }
         let Some(f) = self.fields(node, "`expect`", EXPECT_KEYS) else { return out };
@@ -177,7 +181,8 @@ impl Compiler<'_> {
             }
             return out;
         }
-        if !self.nonempty(node, "an `html` assertion", "e.g. `{ text: Welcome }`, `{ count: 3 }` or `{ exists: true }`") {
+        if !self.nonempty(node, "an `html` assertion", "e.g. `{ text: Welcome }`, `{ count: 3 }` or `{ exists: true }`")
+        {
             return out;
         }
         let Some(f) = self.fields(node, "an `html` assertion", &["text", "attr", "count", "exists"]) else {
