@@ -5,12 +5,35 @@ use crate::run::http::Exchange;
 use crate::suite::{Capture, CaptureSource, HtmlTarget};
 use serde_json::Value as Json;
 
-/// Takes a capture's value from an exchange.
+/// Takes a capture's value from an exchange. An empty value (`null`, `""`, `[]`) is a failure
+/// unless the capture allows it: used in a later URL or body it would pass a broken deploy.
 pub fn capture_http(c: &Capture, ex: &Exchange, scope_cookie: impl Fn(&str) -> Option<String>) -> Result<Json, String> {
+    let v = take(c, ex, scope_cookie)?;
+    if !c.allow_empty
+        && let Some(what) = emptiness(&v)
+    {
+        return Err(format!(
+            "found {what}; add `allow_empty: true` to the capture if an empty value is a right answer"
+        ));
+    }
+    Ok(v)
+}
+
+/// What makes a captured value empty, for messages.
+pub fn emptiness(v: &Json) -> Option<&'static str> {
+    match v {
+        Json::Null => Some("null"),
+        Json::String(s) if s.is_empty() => Some("an empty string"),
+        Json::Array(a) if a.is_empty() => Some("an empty list (the path matched nothing)"),
+        _ => None,
+    }
+}
+
+fn take(c: &Capture, ex: &Exchange, scope_cookie: impl Fn(&str) -> Option<String>) -> Result<Json, String> {
     match &c.source {
-        CaptureSource::Json(path, src) => {
+        CaptureSource::Json(query) => {
             let doc = ex.json().map_err(str::to_string)?;
-            query_json(path, doc).ok_or_else(|| format!("nothing at {src} in the response"))
+            query_json(query, doc).ok_or_else(|| format!("nothing at {} in the response", query.source))
         }
         CaptureSource::Header(name) => ex
             .header_values(name)

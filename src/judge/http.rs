@@ -4,7 +4,7 @@ use super::Verdict;
 use super::predicate::{Mismatch, describe, eval};
 use super::show::normalize_ws;
 use crate::run::http::Exchange;
-use crate::suite::{AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, Sha256Source, StatusPattern};
+use crate::suite::{AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, JsonQuery, Sha256Source, StatusPattern};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
@@ -14,18 +14,10 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
     let mut html: Option<scraper::Html> = None;
     for a in expect {
         let (subject, result) = match &a.kind {
-            AssertKind::Status(patterns) => {
-                let ok = patterns.iter().any(|p| match p {
-                    StatusPattern::Exact(c) => *c == ex.status,
-                    StatusPattern::Class(c) => ex.status / 100 == *c,
-                });
-                let expected = patterns.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
-                let r = if ok {
-                    Ok(())
-                } else {
-                    Err(Mismatch { expected, actual: format!("{} {}", ex.status, ex.reason).trim().to_string() })
-                };
-                ("status".to_string(), r)
+            AssertKind::Status(patterns) => ("status".to_string(), status(patterns, ex)),
+            AssertKind::ImplicitStatus => ("status (implicit 2xx)".to_string(), status(&[StatusPattern::Class(2)], ex)),
+            AssertKind::Url(pred) => {
+                ("url".to_string(), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false))
             }
             AssertKind::Header { name, pred } => {
                 let values: Vec<&str> = ex.header_values(name).collect();
@@ -40,10 +32,10 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                 let text = ex.text();
                 (String::from("body"), eval(pred, Some(&Json::String(text.into_owned())), caps, false))
             }
-            AssertKind::Json { path, source, pred } => {
-                let subject = format!("json {source}");
+            AssertKind::Json { query, pred } => {
+                let subject = format!("json {}", query.source);
                 match ex.json() {
-                    Ok(doc) => (subject, eval(pred, query_json(path, doc).as_ref(), caps, true)),
+                    Ok(doc) => (subject, eval(pred, query_json(query, doc).as_ref(), caps, true)),
                     Err(e) => (subject, Err(Mismatch { expected: describe(pred, caps), actual: e.to_string() })),
                 }
             }
@@ -131,13 +123,27 @@ pub fn needs_html(expect: &[Assertion], captures: &[Capture]) -> bool {
         || captures.iter().any(|c| matches!(c.source, CaptureSource::Css { .. }))
 }
 
-pub(super) fn query_json(path: &serde_json_path::JsonPath, doc: &Json) -> Option<Json> {
-    let nodes = path.query(doc).all();
-    match nodes.as_slice() {
-        [] => None,
-        [one] => Some((*one).clone()),
-        many => Some(Json::Array(many.iter().map(|v| (*v).clone()).collect())),
+/// Whether the status is one of the patterns.
+fn status(patterns: &[StatusPattern], ex: &Exchange) -> Result<(), Mismatch> {
+    let ok = patterns.iter().any(|p| match p {
+        StatusPattern::Exact(c) => *c == ex.status,
+        StatusPattern::Class(c) => ex.status / 100 == *c,
+    });
+    if ok {
+        return Ok(());
     }
+    let expected = patterns.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
+    Err(Mismatch { expected, actual: format!("{} {}", ex.status, ex.reason).trim().to_string() })
+}
+
+/// A singular path yields its value or nothing; any other path yields a list, empty when
+/// nothing matched, so one match is never mistaken for a scalar.
+pub(super) fn query_json(query: &JsonQuery, doc: &Json) -> Option<Json> {
+    let nodes = query.path.query(doc).all();
+    if query.singular {
+        return nodes.first().map(|v| (*v).clone());
+    }
+    Some(Json::Array(nodes.into_iter().cloned().collect()))
 }
 
 pub(super) fn html_value(doc: &scraper::Html, selector: &str, target: &HtmlTarget) -> Option<Json> {

@@ -68,6 +68,20 @@ pub fn eval(
                     None => false,
                 }
             }
+            Op::Each(inner) => match v {
+                Json::Array(items) if !items.is_empty() => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Err(m) = eval(inner, Some(item), caps, strict) {
+                            return Err(Mismatch {
+                                expected: format!("each element {}", m.expected),
+                                actual: format!("element {i}: {} in {}", m.actual, show(v)),
+                            });
+                        }
+                    }
+                    true
+                }
+                _ => false,
+            },
             Op::Exists(_) => true,
         };
         if !ok {
@@ -83,7 +97,7 @@ pub fn eval(
 
 fn same(a: &Json, b: &Json, strict: bool) -> bool {
     match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::Number(x), Json::Number(y)) => same_number(x, y),
         (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, strict)),
         (Json::Object(x), Json::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, strict)))
@@ -95,6 +109,26 @@ fn same(a: &Json, b: &Json, strict: bool) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// Numbers are equal when they are the same number: two integers compare exactly (as f64,
+/// 2^53 would equal 2^53 + 1), an integer equals a float only when the float is that integer.
+fn same_number(x: &serde_json::Number, y: &serde_json::Number) -> bool {
+    match (integer(x), integer(y)) {
+        (Some(a), Some(b)) => a == b,
+        (Some(a), None) => float_is(y.as_f64(), a),
+        (None, Some(b)) => float_is(x.as_f64(), b),
+        (None, None) => x.as_f64() == y.as_f64(),
+    }
+}
+
+fn integer(n: &serde_json::Number) -> Option<i128> {
+    n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from))
+}
+
+fn float_is(f: Option<f64>, i: i128) -> bool {
+    // 2^64 bounds every integer serde_json holds; beyond it `as` would saturate.
+    f.is_some_and(|f| f.fract() == 0.0 && f.abs() < 18_446_744_073_709_551_616.0 && f as i128 == i)
 }
 
 fn contains(haystack: &Json, needle: &Json) -> bool {
@@ -148,6 +182,7 @@ fn describe_op(op: &Op, caps: &HashMap<String, Json>) -> String {
         Op::Exists(false) => "no value".into(),
         Op::Type(t) => format!("a {}", t.name()),
         Op::Length(p) => format!("length {}", describe(p, caps)),
+        Op::Each(p) => format!("a non-empty list, each element {}", describe(p, caps)),
     }
 }
 
@@ -201,6 +236,27 @@ mod tests {
         let re = regex::Regex::new("^c0f").expect("valid");
         assert!(eval(&p(vec![Op::Matches(re.clone())]), Some(&json!("c0ffee")), &caps, true).is_ok());
         assert!(eval(&p(vec![Op::NotMatches(re)]), Some(&json!("c0ffee")), &caps, true).is_err());
+    }
+
+    #[test]
+    fn integers_compare_exactly() {
+        let two53 = 9_007_199_254_740_992_u64;
+        let eq = p(vec![Op::Equals(v(json!(two53)))]);
+        assert!(eval(&eq, Some(&json!(two53)), &none(), true).is_ok());
+        assert!(eval(&eq, Some(&json!(two53 + 1)), &none(), true).is_err());
+        assert!(eval(&p(vec![Op::Equals(v(json!(u64::MAX)))]), Some(&json!(u64::MAX - 1)), &none(), true).is_err());
+        assert!(eval(&p(vec![Op::Equals(v(json!(-3)))]), Some(&json!(-3.0)), &none(), true).is_ok());
+        assert!(eval(&p(vec![Op::Equals(v(json!(two53 + 1)))]), Some(&json!(two53 as f64)), &none(), true).is_err());
+        assert!(eval(&p(vec![Op::Equals(v(json!(0.5)))]), Some(&json!(0.5)), &none(), true).is_ok());
+    }
+
+    #[test]
+    fn each_needs_a_non_empty_list_whose_elements_all_hold() {
+        let each = p(vec![Op::Each(Box::new(p(vec![Op::NotEquals(v(json!("down")))])))]);
+        assert!(eval(&each, Some(&json!(["up", "up"])), &none(), true).is_ok());
+        assert!(eval(&each, Some(&json!(["up", "down"])), &none(), true).is_err());
+        assert!(eval(&each, Some(&json!([])), &none(), true).is_err());
+        assert!(eval(&each, Some(&json!("up")), &none(), true).is_err());
     }
 
     #[test]

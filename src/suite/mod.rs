@@ -180,16 +180,20 @@ pub struct Assertion {
 #[derive(Debug)]
 pub enum AssertKind {
     Status(Vec<StatusPattern>),
+    /// `2xx`, for a step that names no `status` of its own: a step that asserts nothing
+    /// would pass on any answer, a 500 included.
+    ImplicitStatus,
     Header {
         name: String,
         pred: Predicate,
     },
     Body(Predicate),
     Json {
-        path: Arc<JsonPath>,
-        source: String,
+        query: JsonQuery,
         pred: Predicate,
     },
+    /// The final URL of the response (after any redirects that were followed).
+    Url(Predicate),
     Html {
         selector: String,
         target: HtmlTarget,
@@ -200,6 +204,17 @@ pub enum AssertKind {
     Sha256(Sha256Source),
     /// Days until the server's TLS certificate expires.
     CertDays(Predicate),
+}
+
+/// A compiled JSONPath, and whether it is singular (RFC 9535: only name and index selectors).
+/// A singular path yields its one value or nothing; any other path always yields a list, empty
+/// when nothing matched, so the shape of a result never depends on how many nodes matched.
+#[derive(Clone, Debug)]
+pub struct JsonQuery {
+    pub path: Arc<JsonPath>,
+    /// The path as written, for messages.
+    pub source: String,
+    pub singular: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,6 +269,8 @@ pub enum Op {
     Type(JsonType),
     Length(Box<Predicate>),
     OneOf(Vec<JsonTemplate>),
+    /// Every element of a list meets the nested comparison; an empty list does not.
+    Each(Box<Predicate>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -301,11 +318,13 @@ pub struct Capture {
     pub name: String,
     pub pos: Pos,
     pub source: CaptureSource,
+    /// `allow_empty: true`: a `null`, `""` or `[]` is a value; otherwise it fails the step.
+    pub allow_empty: bool,
 }
 
 #[derive(Debug)]
 pub enum CaptureSource {
-    Json(Arc<JsonPath>, String),
+    Json(JsonQuery),
     Header(String),
     Cookie(String),
     /// The first group of the regex if it has one, else the whole match, in the body text.

@@ -175,7 +175,8 @@ fn more_jobs_run_suites_at_the_same_time() {
               method: POST
               url: /login
               form: { username: smoke-bot, password: "${{ secrets.SMOKE_PASSWORD }}" }
-              follow_redirects: false"#;
+              follow_redirects: false
+            expect: { status: 303 }"#;
     let waiter = Suite::new("a-waits").yaml(&format!(
         r#"
         name: a-waits

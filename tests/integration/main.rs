@@ -18,6 +18,7 @@ mod assertions;
 mod bundled;
 mod captures;
 mod cli;
+mod false_greens;
 mod fixture_selftest;
 mod http;
 mod interrupt;

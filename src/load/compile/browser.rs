@@ -102,7 +102,7 @@ impl Compiler<'_> {
                 return None;
             }
         };
-        let name = f.get("name").and_then(|n| self.string(n, "`name`"));
+        let name = f.get("name").and_then(|n| self.step_name(n));
         let timeout = f.get("timeout").and_then(|n| self.duration(n, "`timeout`"));
         let n = f.get(action_name)?;
         let action = self.browser_action(action_name, n)?;
@@ -144,6 +144,9 @@ impl Compiler<'_> {
 
     /// `{ selector: value, … }` pairs (fill, select).
     fn target_values(&mut self, node: &Node, what: &str) -> Vec<(Target, crate::load::template::Template)> {
+        if !self.nonempty(node, what, "give a selector and a value, e.g. `{ \"#username\": smoke-bot }`") {
+            return Vec::new();
+        }
         let Some(f) = self.fields(node, what, &[]) else { return Vec::new() };
         let mut out = Vec::new();
         for (sel, k, v) in f.entries {
@@ -223,6 +226,9 @@ impl Compiler<'_> {
 
     /// `capture: { name: what, … }` in a browser step.
     fn browser_captures(&mut self, n: &Node) -> Option<Vec<(String, Pos, BrowserCapture)>> {
+        if !self.nonempty(n, "`capture`", "e.g. `capture: { role: .role }`") {
+            return None;
+        }
         let f = self.fields(n, "`capture`", &[])?;
         let mut out = Vec::new();
         for (var, k, v) in f.entries {

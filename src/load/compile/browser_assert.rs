@@ -14,6 +14,13 @@ impl Compiler<'_> {
             let t = self.target_str(s, n)?;
             return Some(vec![BrowserAssert { pos: n.pos, subject: Subject::Visible(t), pred: is(true) }]);
         }
+        if !self.nonempty(
+            n,
+            "`see`",
+            "give a `selector`, `text`, `title` or `url`, e.g. `see: { selector: .role, text: maintainer }`",
+        ) {
+            return None;
+        }
         let f = self.fields(n, "`see`", &["selector", "text", "visible", "count", "attr", "title", "url"])?;
         let mut out = Vec::new();
         match f.get("selector") {
@@ -50,6 +57,9 @@ impl Compiler<'_> {
     pub(super) fn wait_for(&mut self, n: &Node) -> Option<Vec<BrowserAssert>> {
         if n.as_str().is_some() {
             return self.see(n);
+        }
+        if !self.nonempty(n, "`wait_for`", "give a `selector`, `text`, `url` or `title`") {
+            return None;
         }
         let f = self.fields(n, "`wait_for`", &["selector", "state", "text", "url", "title"])?;
         let mut out = Vec::new();
@@ -117,6 +127,7 @@ impl Compiler<'_> {
             out.push(BrowserAssert { pos: v.pos, subject: Subject::Count(t.clone()), pred });
         }
         if let Some(v) = f.get("attr")
+            && self.nonempty(v, "`attr`", "e.g. `attr: { href: /login }`")
             && let Some(af) = self.fields(v, "`attr`", &[])
         {
             for (name, _, av) in af.entries {

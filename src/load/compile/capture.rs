@@ -7,6 +7,9 @@ use crate::suite::*;
 impl Compiler<'_> {
     pub(super) fn captures(&mut self, node: &Node) -> Vec<Capture> {
         let mut out = Vec::new();
+        if !self.nonempty(node, "`capture`", "e.g. `capture: { id: $.id }`, or leave `capture` out") {
+            return out;
+        }
         let Some(f) = self.fields(node, "`capture`", &[]) else { return out };
         for (name, k, v) in f.entries {
             if !valid_name(name) {
@@ -17,21 +20,32 @@ impl Compiler<'_> {
                 self.err(k.pos, format!("`{name}` is already a variable: a capture cannot replace it"));
                 continue;
             }
-            let source = if let Some(path) = v.as_str().filter(|s| s.starts_with('$')) {
-                self.json_path(path, v).map(|p| CaptureSource::Json(p, path.to_string()))
+            let (source, allow_empty) = if let Some(path) = v.as_str().filter(|s| s.starts_with('$')) {
+                (self.json_path(path, v).map(CaptureSource::Json), false)
             } else {
                 self.capture_source(v)
             };
             if let Some(source) = source {
-                out.push(Capture { name: name.to_string(), pos: k.pos, source });
+                out.push(Capture { name: name.to_string(), pos: k.pos, source, allow_empty });
             }
             self.captures.insert(name.to_string());
         }
         out
     }
 
-    fn capture_source(&mut self, v: &Node) -> Option<CaptureSource> {
-        let f = self.fields(v, "a capture", &["json", "header", "cookie", "regex", "css", "attr", "status"])?;
+    /// Where a capture takes its value from, and whether an empty value (`null`, `""`, `[]`)
+    /// is allowed (`allow_empty: true`).
+    fn capture_source(&mut self, v: &Node) -> (Option<CaptureSource>, bool) {
+        let Some(f) =
+            self.fields(v, "a capture", &["json", "header", "cookie", "regex", "css", "attr", "status", "allow_empty"])
+        else {
+            return (None, false);
+        };
+        let allow_empty = f.get("allow_empty").and_then(|n| self.bool(n, "`allow_empty`")).unwrap_or(false);
+        (self.capture_from(v, &f), allow_empty)
+    }
+
+    fn capture_from(&mut self, v: &Node, f: &super::Fields) -> Option<CaptureSource> {
         let kinds: Vec<&str> =
             ["json", "header", "cookie", "regex", "css", "status"].into_iter().filter(|k| f.has(k)).collect();
         if kinds.len() != 1 {
@@ -49,7 +63,7 @@ impl Compiler<'_> {
         Some(match kinds[0] {
             "json" => {
                 let p = self.string(n, "`json`")?;
-                CaptureSource::Json(self.json_path(&p, n)?, p)
+                CaptureSource::Json(self.json_path(&p, n)?)
             }
             "header" => CaptureSource::Header(self.string(n, "`header`")?.to_ascii_lowercase()),
             "cookie" => CaptureSource::Cookie(self.string(n, "`cookie`")?),

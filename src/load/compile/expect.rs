@@ -8,7 +8,8 @@ use serde_json::Value as Json;
 use serde_json_path::JsonPath;
 use std::sync::Arc;
 
-const EXPECT_KEYS: &[&str] = &["status", "header", "headers", "body", "json", "html", "time", "sha256", "certificate"];
+const EXPECT_KEYS: &[&str] =
+    &["status", "header", "headers", "body", "json", "html", "time", "sha256", "certificate", "url"];
 const OPERATORS: &[&str] = &[
     "equals",
     "not_equals",
@@ -25,11 +26,19 @@ const OPERATORS: &[&str] = &[
     "type",
     "length",
     "one_of",
+    "each",
 ];
 
 impl Compiler<'_> {
     pub(super) fn expect(&mut self, node: &Node) -> Vec<Assertion> {
         let mut out = Vec::new();
+        if !self.nonempty(
+            node,
+            "`expect`",
+            "e.g. `expect: { status: 200 }`, or leave `expect` out to require a 2xx status",
+        ) {
+            return out;
+        }
         let Some(f) = self.fields(node, "`expect`", EXPECT_KEYS) else { return out };
         for (key, _, v) in &f.entries {
             let pos = v.pos;
@@ -42,6 +51,7 @@ impl Compiler<'_> {
                 "time" => out.extend(self.expect_time(v)),
                 "sha256" => out.extend(self.sha256_source(v).map(|s| Assertion { pos, kind: AssertKind::Sha256(s) })),
                 "certificate" => out.extend(self.expect_certificate(v)),
+                "url" => out.extend(self.predicate(v, false).map(|p| Assertion { pos, kind: AssertKind::Url(p) })),
                 _ => {}
             }
         }
@@ -51,6 +61,9 @@ impl Compiler<'_> {
     /// `header: { name: comparison, … }`; names are matched in lower case.
     fn expect_headers(&mut self, v: &Node) -> Vec<Assertion> {
         let mut out = Vec::new();
+        if !self.nonempty(v, "`header`", "e.g. `header: { content-type: { contains: json } }`") {
+            return out;
+        }
         let Some(hf) = self.fields(v, "`header`", &[]) else { return out };
         for (name, _, hv) in hf.entries {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
@@ -67,14 +80,15 @@ impl Compiler<'_> {
     /// `json: { $.path: comparison, … }`.
     fn expect_json(&mut self, v: &Node) -> Vec<Assertion> {
         let mut out = Vec::new();
+        if !self.nonempty(v, "`json`", "e.g. `json: { $.status: ok }`") {
+            return out;
+        }
         let Some(jf) = self.fields(v, "`json`", &[]) else { return out };
         for (path, k, jv) in jf.entries {
-            let Some(compiled) = self.json_path(path, k) else { continue };
+            let Some(query) = self.json_path(path, k) else { continue };
             if let Some(pred) = self.predicate(jv, false) {
-                out.push(Assertion {
-                    pos: k.pos,
-                    kind: AssertKind::Json { path: compiled, source: path.to_string(), pred },
-                });
+                let pred = if query.singular { pred } else { self.list_predicate(pred, path, jv) };
+                out.push(Assertion { pos: k.pos, kind: AssertKind::Json { query, pred } });
             }
         }
         out
@@ -83,6 +97,9 @@ impl Compiler<'_> {
     /// `html: { css selector: assertion, … }`.
     fn expect_html(&mut self, v: &Node) -> Vec<Assertion> {
         let mut out = Vec::new();
+        if !self.nonempty(v, "`html`", "e.g. `html: { h1: Welcome }`") {
+            return out;
+        }
         let Some(hf) = self.fields(v, "`html`", &[]) else { return out };
         for (sel, k, hv) in hf.entries {
             if !self.css(sel, k) {
@@ -106,6 +123,10 @@ impl Compiler<'_> {
     fn sha256_source(&mut self, v: &Node) -> Option<Sha256Source> {
         match &v.value {
             Value::Str(_) => self.sha256_digest(v),
+            Value::Map(m) if m.is_empty() => {
+                self.err_help(v.pos, "`sha256: {}` asserts nothing", "write 64 hex digits, or `{ file: path }`");
+                None
+            }
             _ => self
                 .fields(v, "`sha256`", &["file"])
                 .and_then(|sf| sf.get("file"))
@@ -160,6 +181,10 @@ impl Compiler<'_> {
             }
             return out;
         }
+        if !self.nonempty(node, "an `html` assertion", "e.g. `{ text: Welcome }`, `{ count: 3 }` or `{ exists: true }`")
+        {
+            return out;
+        }
         let Some(f) = self.fields(node, "an `html` assertion", &["text", "attr", "count", "exists"]) else {
             return out;
         };
@@ -182,6 +207,9 @@ impl Compiler<'_> {
                     }
                 }
                 "attr" => {
+                    if !self.nonempty(v, "`attr`", "e.g. `attr: { href: /login }`") {
+                        continue;
+                    }
                     let Some(af) = self.fields(v, "`attr`", &[]) else { continue };
                     for (name, _, av) in af.entries {
                         if let Some(p) = self.predicate(av, false) {
@@ -195,9 +223,10 @@ impl Compiler<'_> {
         out
     }
 
-    pub(super) fn json_path(&mut self, path: &str, at: &Node) -> Option<Arc<JsonPath>> {
+    /// A JSONPath, and whether it is singular, decided here once (never by the match count).
+    pub(super) fn json_path(&mut self, path: &str, at: &Node) -> Option<JsonQuery> {
         match JsonPath::parse(path) {
-            Ok(p) => Some(Arc::new(p)),
+            Ok(p) => Some(JsonQuery { path: Arc::new(p), source: path.to_string(), singular: is_singular(path) }),
             Err(e) => {
                 self.err_help(
                     at.pos,
@@ -279,6 +308,7 @@ impl Compiler<'_> {
                     }
                 },
                 "length" => self.predicate(v, false).map(|p| Op::Length(Box::new(p))),
+                "each" => self.predicate(v, false).map(|p| Op::Each(Box::new(p))),
                 "one_of" => match &v.value {
                     Value::Seq(items) => {
                         items.iter().map(|i| self.json_template(i)).collect::<Option<Vec<_>>>().map(Op::OneOf)
@@ -296,6 +326,62 @@ impl Compiler<'_> {
             self.err(node.pos, "an empty comparison asserts nothing");
         }
         Some(Predicate { ops })
+    }
+
+    /// Reports a mapping with no entries: an empty block asserts nothing, and a step that
+    /// asserts nothing passes on a broken deploy. True when the block may be read on.
+    pub(super) fn nonempty(&mut self, node: &Node, what: &str, help: &str) -> bool {
+        match &node.value {
+            Value::Map(m) if m.is_empty() => {
+                self.err_help(node.pos, format!("{what} is empty, so it asserts nothing"), help);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// A comparison on a path that yields a list: `exists`/`absent` mean "found some"/"found
+    /// none", and comparing the whole list with one plain value (which always differs) is an
+    /// error that says what to write instead.
+    fn list_predicate(&mut self, pred: Predicate, path: &str, at: &Node) -> Predicate {
+        let mut ops = Vec::with_capacity(pred.ops.len());
+        for op in pred.ops {
+            let scalar = |t: &JsonTemplate| matches!(t, JsonTemplate::Value(v) if !v.is_array());
+            match op {
+                Op::Exists(want) => {
+                    let inner = if want { Op::Gte(1.0) } else { Op::Equals(JsonTemplate::Value(Json::from(0))) };
+                    ops.push(Op::Length(Box::new(Predicate { ops: vec![inner] })));
+                }
+                Op::Equals(ref t) | Op::NotEquals(ref t) if scalar(t) => {
+                    let shown = match t {
+                        JsonTemplate::Value(v) => crate::judge::show(v),
+                        _ => String::new(),
+                    };
+                    let negated = matches!(op, Op::NotEquals(_));
+                    self.err_help(
+                        at.pos,
+                        format!(
+                            "`{path}` yields a list (it has a wildcard, slice, filter, union or `..`), so it {} the single value {shown}",
+                            if negated { "always differs from" } else { "never equals" }
+                        ),
+                        if negated {
+                            format!("to say no element is {shown}, write `{{ not_contains: {shown} }}`; every element: `{{ each: {{ not_equals: {shown} }} }}`")
+                        } else {
+                            format!("to say some element is {shown}, write `{{ contains: {shown} }}`; every element: `{{ each: {shown} }}`; or compare the whole list: `[{shown}]`")
+                        },
+                    );
+                }
+                Op::OneOf(ref ts) if ts.iter().all(scalar) => {
+                    self.err_help(
+                        at.pos,
+                        format!("`{path}` yields a list, so it is never one of these single values"),
+                        "for every element, write `{ each: { one_of: [...] } }`",
+                    );
+                }
+                other => ops.push(other),
+            }
+        }
+        Predicate { ops }
     }
 
     fn number(&mut self, node: &Node, op: &str, durations: bool) -> Option<f64> {
@@ -340,6 +426,50 @@ impl Compiler<'_> {
         match &node.value {
             Value::Seq(items) if !items.is_empty() => items.iter().map(|i| one(self, i)).collect(),
             _ => one(self, node).map(|p| vec![p]),
+        }
+    }
+}
+
+/// Whether a (valid) JSONPath is singular in the sense of RFC 9535: only name and index
+/// selectors, so it finds at most one node. Anything else (wildcard, slice, filter, union,
+/// descendants) is not, whatever a given document happens to hold.
+pub(super) fn is_singular(path: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut prev = '\0';
+    for c in path.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '*' | '?' | ':' | ',' => return false,
+            '.' if prev == '.' => return false,
+            _ => {}
+        }
+        prev = c;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_singular;
+
+    #[test]
+    fn singular_paths_have_only_names_and_indexes() {
+        for p in ["$", "$.a", "$.a.b[0]", "$['a.b']['*']", "$[-1]", "$.a[\"x,y\"]", "$['it''s']"] {
+            assert!(is_singular(p), "{p}");
+        }
+        for p in ["$.a[*]", "$.*", "$..a", "$.a[0:2]", "$.a[?@.b == 1]", "$.a[0,1]", "$['a','b']", "$.a.*.b"] {
+            assert!(!is_singular(p), "{p}");
         }
     }
 }

@@ -149,6 +149,25 @@ impl Compiler<'_> {
     fn err_help(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
         self.diags.push(Diagnostic::new(pos, message).help(help));
     }
+
+    /// Reports a name (of the suite, a check or a step) or a tag that names a secret: reports
+    /// show names as they are, so a name must never carry a secret.
+    fn no_secret_in_name(&mut self, text: &str, at: Pos, what: &str) {
+        let names_secret = crate::load::template::parse(text)
+            .map(|pieces| {
+                pieces.iter().any(|p| {
+                    matches!(p, crate::load::template::Piece::Expr(e) if e.scope == crate::load::template::Scope::Secret)
+                })
+            })
+            .unwrap_or(false);
+        if names_secret {
+            self.err_help(
+                at,
+                format!("{what} cannot hold a secret: names and tags are shown as written in every report"),
+                "name it after what it checks, and use the secret only in the request",
+            );
+        }
+    }
 }
 
 fn valid_name(s: &str) -> bool {

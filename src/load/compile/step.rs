@@ -24,7 +24,7 @@ impl Compiler<'_> {
             return self.browser_step(node);
         }
         let f = self.fields(node, "a step", STEP_KEYS)?;
-        let name = f.get("name").and_then(|n| self.string(n, "`name`"));
+        let name = f.get("name").and_then(|n| self.step_name(n));
         self.step_from(&f, node.pos, name, defaults)
     }
 
@@ -35,7 +35,12 @@ impl Compiler<'_> {
             return None;
         };
         let request = self.request(req_node);
-        let expect = f.get("expect").map(|n| self.expect(n)).unwrap_or_default();
+        let mut expect = f.get("expect").map(|n| self.expect(n)).unwrap_or_default();
+        if !expect.iter().any(|a| matches!(a.kind, AssertKind::Status(_))) {
+            // A step that names no status must still get a 2xx: otherwise it passes on a 500.
+            let at = f.key_pos("request").unwrap_or(pos);
+            expect.insert(0, Assertion { pos: at, kind: AssertKind::ImplicitStatus });
+        }
         let retry = f.get("retry").and_then(|n| self.retry(n));
         // Captures become visible after the request that makes them.
         let captures = f.get("capture").map(|n| self.captures(n)).unwrap_or_default();
@@ -45,11 +50,22 @@ impl Compiler<'_> {
 
     pub(super) fn check(&mut self, node: &Node, defaults: &Defaults) -> Option<Check> {
         let f = self.fields(node, "a check", CHECK_KEYS)?;
+        let diags_before = self.diags.len();
         let name = self.check_name(&f, node);
         let tags = f.get("tags").map(|n| self.string_list(n, "`tags`")).unwrap_or_default();
+        for (t, pos) in &tags {
+            self.no_secret_in_name(t, *pos, "a tag");
+        }
         let (steps, mut is_browser) = self.check_steps(&f, node, defaults)?;
         let teardown = f.get("teardown").map(|n| self.steps(n, "`teardown`", defaults)).unwrap_or_default();
         is_browser |= steps.iter().chain(&teardown).any(|s| matches!(s.action, Action::Browser(_)));
+        if is_browser && !steps.is_empty() && self.diags.len() == diags_before && !steps.iter().any(asserts) {
+            self.err_help(
+                node.pos,
+                "this browser check asserts nothing, so it would pass on any page the deploy serves",
+                "add a step that checks the page: `- see: { selector: .role, text: maintainer }`, a `wait_for`, an `eval` with `expect`, `no_console_errors: true`, or an HTTP step with `expect`",
+            );
+        }
         let retries = match f.get("retries") {
             Some(n) => self.uint(n, "`retries`", 10).unwrap_or(0),
             None => defaults.retries,
@@ -85,7 +101,17 @@ impl Compiler<'_> {
         {
             self.err(f.get("name").map_or(node.pos, |n| n.pos), "a check's name cannot be empty");
         }
+        if let (Some(text), Some(n)) = (&name, f.get("name")) {
+            self.no_secret_in_name(text, n.pos, "a check's name");
+        }
         name
+    }
+
+    /// A step's `name`, which must not carry a secret.
+    pub(super) fn step_name(&mut self, n: &Node) -> Option<String> {
+        let name = self.string(n, "`name`")?;
+        self.no_secret_in_name(&name, n.pos, "a step's name");
+        Some(name)
     }
 
     /// The steps of a check, from exactly one of its `request`, `steps` or `browser`, and
@@ -192,5 +218,18 @@ impl Compiler<'_> {
             None => Duration::from_secs(60).max(every),
         };
         Some(Retry { for_, every: every.max(Duration::from_millis(10)), backoff, max_every })
+    }
+}
+
+/// Whether a step of a browser check asserts something: a `see`, `wait_for`, `eval` with
+/// `expect` or `no_console_errors`, or an HTTP step with assertions of its own (the implicit
+/// `2xx` says nothing about the page).
+fn asserts(step: &Step) -> bool {
+    use crate::suite::browser::BrowserAction as B;
+    match &step.action {
+        Action::Http(_) => step.expect.iter().any(|a| !matches!(a.kind, AssertKind::ImplicitStatus)),
+        Action::Browser(b) => {
+            matches!(&b.action, B::See(_) | B::NoConsoleErrors | B::Eval { expect: Some(_), .. })
+        }
     }
 }

@@ -36,6 +36,11 @@ impl Compiler<'_> {
 
         // Secrets come first: variables may use them.
         let secret_values = f.get("secrets").map(|n| self.declare_secrets(n)).unwrap_or_default();
+        if let Some(n) = f.get("name")
+            && let Some(text) = n.as_str()
+        {
+            self.no_secret_in_name(text, n.pos, "the suite's name");
+        }
         if let Some(n) = f.get("vars") {
             self.define_vars(n, lcx);
         }
@@ -54,6 +59,9 @@ impl Compiler<'_> {
             None => self.env.get("GIT_SHA").or_else(|| self.env.get("GITHUB_SHA")).cloned(),
         };
         let tags = f.get("tags").map(|n| self.string_list(n, "`tags`")).unwrap_or_default();
+        for (t, pos) in &tags {
+            self.no_secret_in_name(t, *pos, "a tag");
+        }
         let defaults = f.get("defaults").map(|n| self.defaults(n)).unwrap_or_default();
         let tls = f.get("tls").map(|n| self.tls(n)).unwrap_or_default();
         let browser = match f.get("browser") {
