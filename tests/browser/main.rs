@@ -181,6 +181,7 @@ checks:
     browser:
       - goto: /products
       - click: "#buy-now"
+      - see: h1
   - name: content that comes too late
     browser:
       - goto: /delayed
@@ -343,6 +344,7 @@ checks:
   - name: needs a browser
     browser:
       - goto: /products
+      - see: h1
   - name: http after it still runs
     request: GET /health
     expect: { status: 200 }
