@@ -49,8 +49,10 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
         }
         last = cancellable(&shared.cancel.checks, run_steps(&check.steps, state, &mut log, shared)).await;
         // One fresh browser session per attempt; its cookies go to the suite's jar unless the
-        // check keeps its cookies to itself.
-        state.end_session(shared, !check.isolated).await;
+        // check keeps its cookies to itself, or the run was interrupted (then nothing waits on
+        // a browser that may be stuck).
+        let interrupted = shared.cancel.checks.is_cancelled();
+        state.end_session(shared, !check.isolated && !interrupted).await;
         if !check.teardown.is_empty() {
             let _ = writeln!(log, "teardown:");
             let r = run_teardown(&check.teardown, state, &mut log, shared).await;
