@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn a_console_answer_that_is_not_a_list_is_an_error() {
         for v in [Json::Null, json!({ "value": [] }), json!("log")] {
-            let p = console_entries(v).err().expect("not a list must not read as no errors");
+            let p = console_entries(v).expect_err("not a list must not read as no errors");
             assert_eq!(p.type_, ProblemType::Browser);
         }
         assert_eq!(console_entries(json!([{ "level": "SEVERE" }])).map(|e| e.len()).ok(), Some(1));
