@@ -2,7 +2,7 @@
 
 use super::artifacts::MARK_SECRET;
 use super::session::{Session, StepContext};
-use super::wire::key_name;
+use super::wire::{firefox_error_page, key_name, navigation_problem, net_error_code};
 use super::{BrowserAction, BrowserCapture, BrowserKind, BrowserStep, Target};
 use crate::judge;
 use crate::load::template::Template;
@@ -27,7 +27,7 @@ impl Session {
         cx: &mut StepContext<'_>,
     ) -> Result<(), Problem> {
         match &step.action {
-            BrowserAction::Goto(t) => self.goto(t, cx).await,
+            BrowserAction::Goto(t) => self.goto(t, step.timeout, cx).await,
             BrowserAction::Click(t) => self.click(t, wait, cx).await,
             BrowserAction::Hover(t) => self.hover(t, wait, cx).await,
             BrowserAction::Fill(pairs) => self.fill(pairs, wait, cx).await,
@@ -51,7 +51,7 @@ impl Session {
         }
     }
 
-    async fn goto(&mut self, t: &Template, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+    async fn goto(&mut self, t: &Template, timeout: Option<Duration>, cx: &mut StepContext<'_>) -> Result<(), Problem> {
         let raw = render(t, cx)?;
         let url = crate::run::http::resolve_url(&raw, cx.suite.base_url.as_deref())
             .map_err(|e| Problem::error(e.type_, e.message))?;
@@ -64,15 +64,41 @@ impl Session {
         {
             self.import_cookies(cx.jar, &url).await?;
         }
-        self.wd("goto", self.client.goto(url.as_str())).await?;
+        let load = timeout.unwrap_or(self.cmd_timeout);
+        self.navigate(&url, load).await?;
         if !self.navigated {
             self.navigated = true;
             // The first page load had no cookies; load it again with the suite's.
             if self.import_cookies(cx.jar, &url).await? {
-                self.wd("goto", self.client.goto(url.as_str())).await?;
+                self.navigate(&url, load).await?;
             }
         }
         Ok(())
+    }
+
+    /// Loads `url`, allowing it `load` (the browser stops loading it then, so the session
+    /// stays usable). A page the browser could not load, whether the driver says so or the
+    /// browser shows its own error page, is an error typed like an HTTP one.
+    async fn navigate(&mut self, url: &reqwest::Url, load: Duration) -> Result<(), Problem> {
+        if self.page_load != load {
+            let timeouts = fantoccini::wd::TimeoutConfiguration::new(None, Some(load), None);
+            self.wd("set the page load timeout", self.client.update_timeouts(timeouts)).await?;
+            self.page_load = load;
+        }
+        // A moment more than the browser's own bound, for its answer to come back.
+        let r = self.wd_within(load + Duration::from_secs(2), "goto", self.client.goto(url.as_str())).await;
+        match r {
+            Ok(()) => {}
+            Err(p) if p.type_ == ProblemType::Timeout => {
+                let why = format!("{url} did not finish loading within {}", crate::duration::human(load));
+                return Err(Problem { message: why, ..p });
+            }
+            Err(p) if let Some(code) = net_error_code(&p.message).or_else(|| firefox_error_page(&p.message)) => {
+                return Err(navigation_problem(url.as_str(), &code));
+            }
+            Err(p) => return Err(p),
+        }
+        self.check_not_error_page(Some(url.as_str())).await.map(|_| ())
     }
 
     async fn click(&self, t: &Target, wait: Duration, cx: &mut StepContext<'_>) -> Result<(), Problem> {

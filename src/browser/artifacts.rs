@@ -1,6 +1,6 @@
 //! Screenshots and what a failure leaves behind, with secret inputs hidden or blanked.
 
-use super::session::{Session, StepContext};
+use super::session::{AFTER_FAILURE, Session, StepContext};
 use crate::redact::Redactor;
 use crate::result::Problem;
 use std::path::{Path, PathBuf};
@@ -27,12 +27,19 @@ impl Session {
     }
 
     /// On failure: a screenshot, the page HTML (password and secret inputs blanked, secrets
-    /// masked) and the URL. Returns the files, the screenshot first.
+    /// masked) and the URL. Returns the files, the screenshot first. Nothing is asked of a
+    /// browser that left a call unanswered, and all of it shares one short budget: the browser
+    /// may be why the check failed.
     pub async fn failure_artifacts(&self, dir: &Path, redactor: &Redactor) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        if std::fs::create_dir_all(dir).is_err() {
+        if self.abandoned() || std::fs::create_dir_all(dir).is_err() {
             return out;
         }
+        let _ = tokio::time::timeout(AFTER_FAILURE, self.save_failure(dir, redactor, &mut out)).await;
+        out
+    }
+
+    async fn save_failure(&self, dir: &Path, redactor: &Redactor, out: &mut Vec<PathBuf>) {
         let _ = self.wd("blank secrets", self.client.execute(BLANK_SECRETS, Vec::new())).await;
         if let Ok(png) = self.screenshot().await {
             let p = dir.join("failure.png");
@@ -52,7 +59,6 @@ impl Session {
                 out.push(p);
             }
         }
-        out
     }
 }
 

@@ -73,7 +73,9 @@ pub const CHROME_ARGS: &[&str] = &[
     "--disable-breakpad",
 ];
 
-/// A folder name for a check's artifacts.
+/// A readable folder name: lower-cased ASCII letters and digits, other characters as `-`.
+/// Different names can give the same slug ("Login", "login"; "Größe", "Grüße"): a check's
+/// folder comes from [`claim_folder`].
 pub fn slug(s: &str) -> String {
     let mut out: String =
         s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
@@ -81,4 +83,57 @@ pub fn slug(s: &str) -> String {
         out = out.replace("--", "-");
     }
     out.trim_matches('-').chars().take(60).collect()
+}
+
+/// A folder for a check's artifacts that no other check of the suite has: its [`slug`], then
+/// `-2`, `-3`, … for names that give a slug already taken (checks in file order, so the same
+/// suite gives the same folders in every run). A folder never ends in `-attempt-N`: those are
+/// a retried check's later attempts (`<folder>-attempt-2`).
+pub fn claim_folder(taken: &mut std::collections::HashSet<String>, name: &str) -> String {
+    let base = match slug(name) {
+        s if s.is_empty() => "check".to_string(),
+        s => s,
+    };
+    let mut candidate = base.clone();
+    for n in 2.. {
+        if !is_attempt_folder(&candidate) && taken.insert(candidate.clone()) {
+            break;
+        }
+        candidate = format!("{base}-{n}");
+    }
+    candidate
+}
+
+fn is_attempt_folder(name: &str) -> bool {
+    name.rsplit_once("-attempt-").is_some_and(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_share_a_slug_get_folders_of_their_own() {
+        let mut taken: std::collections::HashSet<String> = ["setup".to_string(), "teardown".to_string()].into();
+        let folders: Vec<String> =
+            ["Login", "login", "log in", "login 2", "Größe", "Grüße", "Setup", "login attempt 2", "✓", "login"]
+                .iter()
+                .map(|n| claim_folder(&mut taken, n))
+                .collect();
+        assert_eq!(
+            folders,
+            [
+                "login",
+                "login-2",
+                "log-in",
+                "login-2-2",
+                "gr-e",
+                "gr-e-2",
+                "setup-2",
+                "login-attempt-2-2",
+                "check",
+                "login-3"
+            ]
+        );
+    }
 }

@@ -129,6 +129,9 @@ impl Browsers {
             cmd_timeout: self.cfg.command_timeout,
             has_secret_inputs: false,
             navigated: false,
+            // Set before the first page load.
+            page_load: Duration::ZERO,
+            abandoned: std::sync::atomic::AtomicBool::new(false),
             shots: 0,
             every_step_shots: self.cfg.screenshot_every_step,
         })
@@ -236,7 +239,10 @@ impl Browsers {
         }
         let id = s.id;
         let client = s.client.clone();
-        let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
+        // A driver still busy with a call we gave up on may not answer soon: the browser is
+        // stopped with the driver at the end of the run instead.
+        let bound = if s.abandoned() { Duration::from_secs(1) } else { Duration::from_secs(5) };
+        let _ = tokio::time::timeout(bound, client.close()).await;
         drop(s);
         self.stop_extra(id).await;
     }

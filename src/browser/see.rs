@@ -19,6 +19,8 @@ impl Session {
     ) -> Result<(), Problem> {
         let mut poll = crate::poll::Poll::new(wait);
         loop {
+            // The browser's own error page is never the target's page: nothing on it is judged.
+            let page = self.check_not_error_page(None).await?;
             let mut observed = Vec::with_capacity(asserts.len());
             for a in asserts {
                 // An element that went stale mid-read (the page is changing) is "not yet".
@@ -29,13 +31,24 @@ impl Session {
                 });
             }
             let verdict = judge::judge_page(asserts, &observed, cx.captures);
-            if verdict.findings.is_empty() {
+            // A page still loading could hold a negative assertion ("no error banner") only
+            // because the banner has not arrived yet: a `see` holds on a loaded page.
+            if verdict.findings.is_empty() && page.complete {
                 for l in &verdict.log {
                     let _ = writeln!(cx.log, "{l}");
                 }
                 return Ok(());
             }
             if !poll.next().await {
+                if verdict.findings.is_empty() {
+                    let why = format!(
+                        "the page did not finish loading within {}, so it could not be judged",
+                        crate::duration::human(wait)
+                    );
+                    let mut p = Problem::error(ProblemType::Timeout, why);
+                    p.page = self.page_url().await;
+                    return Err(p);
+                }
                 let mut p = Problem::findings(verdict.findings);
                 p.waited = Some(wait);
                 p.page = self.page_url().await;
@@ -54,7 +67,9 @@ impl Session {
             Subject::Visible(t) => {
                 let mut visible = false;
                 for el in self.wd("find element", self.client.find_all(Self::locator(t))).await? {
-                    if self.wd("is displayed", el.is_displayed()).await.unwrap_or(false) {
+                    // An element gone stale is an `element` problem: "not yet" to the caller.
+                    // Any other failure to read it is no answer at all, never "hidden".
+                    if self.wd("is displayed", el.is_displayed()).await? {
                         visible = true;
                         break;
                     }

@@ -1,7 +1,7 @@
 //! One browser session, for one check: bounded WebDriver calls, finding elements, cookies
 //! across the HTTP jar, files for a remote node.
 
-use super::wire::{ExtraCommand, classify, zip_one};
+use super::wire::{ExtraCommand, classify, navigation_problem, zip_one};
 use super::{BrowserKind, BrowserStep, How, Target};
 use crate::redact::Redactor;
 use crate::result::{Problem, ProblemType};
@@ -10,8 +10,31 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
+
+/// What the page is: where the document came from, whether it has loaded, and the error code
+/// when the browser shows its own error page instead of the target's.
+pub(super) const PAGE_STATE: &str = "var e = document.querySelector('.error-code'); \
+return [String(document.documentURI), String(document.readyState), e ? String(e.textContent) : ''];";
+
+/// What [`PAGE_STATE`] found.
+pub(super) struct PageState {
+    pub uri: String,
+    pub complete: bool,
+    pub error_code: String,
+}
+
+impl PageState {
+    /// The browser's own error page (Chromium `chrome-error://`, Firefox `about:neterror`,
+    /// `about:certerror`): the target was never reached.
+    pub fn is_error_page(&self) -> bool {
+        self.uri.starts_with("chrome-error://")
+            || self.uri.starts_with("about:neterror")
+            || self.uri.starts_with("about:certerror")
+    }
+}
 
 /// One browser session, for one check.
 pub struct Session {
@@ -27,6 +50,13 @@ pub struct Session {
     /// and are hidden in screenshots and blanked in page dumps).
     pub(super) has_secret_inputs: bool,
     pub(super) navigated: bool,
+    /// How long the browser lets a page load before it stops loading it (the WebDriver
+    /// `pageLoad` timeout as last set).
+    pub(super) page_load: Duration,
+    /// Set when a WebDriver call was given up (its time ran out, or the run was interrupted
+    /// while it was under way): the driver may still be busy with it, so what comes after a
+    /// failure is skipped and closing the session does not wait long.
+    pub(super) abandoned: AtomicBool,
     pub(super) shots: u32,
     pub every_step_shots: bool,
 }
@@ -52,14 +82,59 @@ impl Session {
         what: &str,
         fut: impl Future<Output = Result<T, fantoccini::error::CmdError>>,
     ) -> Result<T, Problem> {
-        match tokio::time::timeout(self.cmd_timeout, fut).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(classify(what, &e)),
+        self.wd_within(self.cmd_timeout, what, fut).await
+    }
+
+    /// [`Session::wd`] with another bound.
+    pub(super) async fn wd_within<T>(
+        &self,
+        bound: Duration,
+        what: &str,
+        fut: impl Future<Output = Result<T, fantoccini::error::CmdError>>,
+    ) -> Result<T, Problem> {
+        // Marks the session if this future is dropped before the call returns (an
+        // interruption), or when the call's time runs out.
+        let mut call = Call { abandoned: &self.abandoned, answered: false };
+        match tokio::time::timeout(bound, fut).await {
+            Ok(answer) => {
+                call.answered = true;
+                answer.map_err(|e| classify(what, &e))
+            }
             Err(_) => Err(Problem::error(
                 ProblemType::Timeout,
-                format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout)),
+                format!("the browser did not answer `{what}` within {}", crate::duration::human(bound)),
             )),
         }
+    }
+
+    /// Whether a WebDriver call was given up on (see `abandoned`).
+    pub fn abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::SeqCst)
+    }
+
+    /// Where the page came from and whether it has loaded.
+    pub(super) async fn page_state(&self) -> Result<PageState, Problem> {
+        let v = self.wd("read the page's state", self.client.execute(PAGE_STATE, Vec::new())).await?;
+        let field = |i: usize| v.get(i).and_then(Json::as_str).unwrap_or("").to_string();
+        Ok(PageState { uri: field(0), complete: field(1) == "complete", error_code: field(2) })
+    }
+
+    /// An error when the browser shows its own error page instead of `url`'s: the target could
+    /// not be reached, typed like an HTTP transport error.
+    pub(super) async fn check_not_error_page(&self, url: Option<&str>) -> Result<PageState, Problem> {
+        let state = self.page_state().await?;
+        if !state.is_error_page() {
+            return Ok(state);
+        }
+        let code = match state.error_code.trim() {
+            "" => state.uri.clone(),
+            c => format!("net::{}", c.trim_start_matches("net::").trim_start_matches("NET::")),
+        };
+        let url = match url {
+            Some(u) => u.to_string(),
+            None => self.page_url().await.unwrap_or_else(|| "the page".into()),
+        };
+        Err(navigation_problem(&url, &code))
     }
 
     pub(super) fn locator(t: &Target) -> Locator<'_> {
@@ -82,10 +157,16 @@ impl Session {
         loop {
             let found = self.wd("find element", self.client.find_all(Self::locator(t))).await?;
             for el in found {
-                if !visible || self.wd("is displayed", el.is_displayed()).await.unwrap_or(false) {
+                if !visible {
                     return Ok(el);
                 }
-                seen_hidden = true;
+                match self.wd("is displayed", el.is_displayed()).await {
+                    Ok(true) => return Ok(el),
+                    Ok(false) => seen_hidden = true,
+                    // Gone stale while the page changes: not yet.
+                    Err(p) if p.type_ == ProblemType::Element => {}
+                    Err(p) => return Err(p),
+                }
             }
             if !poll.next().await {
                 let what = if seen_hidden { "is not visible" } else { "matches nothing" };
@@ -118,9 +199,14 @@ impl Session {
         Ok(self.wd("find element", self.client.find_all(Self::locator(t))).await?.into_iter().next())
     }
 
-    /// The page the browser is on, if it can say.
+    /// The page the browser is on, if it can say within a moment (it is for the report: a
+    /// browser that is still busy loading a page does not hold the check up again).
     pub async fn page_url(&self) -> Option<String> {
-        self.wd("current url", self.client.current_url()).await.ok().map(|u| u.to_string())
+        if self.abandoned() {
+            return None;
+        }
+        let bound = self.cmd_timeout.min(AFTER_FAILURE);
+        self.wd_within(bound, "current url", self.client.current_url()).await.ok().map(|u| u.to_string())
     }
 
     /// Copies the suite's HTTP cookies for this URL into the browser (an HTTP login carries
@@ -144,7 +230,7 @@ impl Session {
     /// Copies the browser's cookies into the suite's jar, so later HTTP steps act as the same
     /// user.
     pub async fn export_cookies(&self, jar: &reqwest::cookie::Jar, redactor: &Redactor) {
-        if !self.navigated {
+        if !self.navigated || self.abandoned() {
             return;
         }
         let Ok(url) = self.wd("current url", self.client.current_url()).await else { return };
@@ -179,6 +265,50 @@ impl Session {
 
     pub(super) async fn console(&self) -> Result<Vec<Json>, Problem> {
         let v = self.wd("read console", self.client.issue_cmd(ExtraCommand::Log)).await?;
-        Ok(v.as_array().cloned().unwrap_or_default())
+        console_entries(v)
+    }
+}
+
+/// How long what comes after a failure (the page's URL, the failure screenshot and page) may
+/// take in all: the browser may be the reason the check failed.
+pub(super) const AFTER_FAILURE: Duration = Duration::from_secs(5);
+
+/// The console log's entries. Any other answer is an error: it cannot say "no errors".
+fn console_entries(v: Json) -> Result<Vec<Json>, Problem> {
+    match v {
+        Json::Array(entries) => Ok(entries),
+        other => {
+            let shown: String = other.to_string().chars().take(200).collect();
+            let why = format!("the browser's console log is not a list of entries, so it cannot be read: {shown}");
+            Err(Problem::error(ProblemType::Browser, why))
+        }
+    }
+}
+
+/// A WebDriver call under way: when it ends without an answer, the session is marked.
+struct Call<'a> {
+    abandoned: &'a AtomicBool,
+    answered: bool,
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.abandoned.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_console_answer_that_is_not_a_list_is_an_error() {
+        for v in [Json::Null, json!({ "value": [] }), json!("log")] {
+            let p = console_entries(v).expect_err("not a list must not read as no errors");
+            assert_eq!(p.type_, ProblemType::Browser);
+        }
+        assert_eq!(console_entries(json!([{ "level": "SEVERE" }])).map(|e| e.len()).ok(), Some(1));
     }
 }

@@ -14,12 +14,62 @@ pub(super) fn key_name(k: &str) -> String {
     named.iter().find(|(key, _)| char::from(*key) == c).map(|(_, n)| n.to_string()).unwrap_or_else(|| format!("{k:?}"))
 }
 
+/// A page the browser could not load, sorted like an HTTP transport error: from Chromium's
+/// `net::ERR_*` code, or from the kind of Firefox's error page (`about:neterror?e=…`).
+pub(super) fn navigation_error(code: &str) -> ProblemType {
+    let code = code.trim().trim_start_matches("net::").trim_start_matches("NET::").to_ascii_uppercase();
+    match code.as_str() {
+        "ERR_NAME_NOT_RESOLVED" | "ERR_NAME_RESOLUTION_FAILED" | "DNSNOTFOUND" => ProblemType::Dns,
+        "ERR_TIMED_OUT" | "ERR_CONNECTION_TIMED_OUT" | "NETTIMEOUT" => ProblemType::Timeout,
+        "ERR_TOO_MANY_REDIRECTS" | "REDIRECTLOOP" => ProblemType::Redirect,
+        c if c.starts_with("ERR_CERT_")
+            || c.starts_with("ERR_SSL_")
+            || c.contains("_CERT")
+            || c.starts_with("NSSFAILURE")
+            || c.starts_with("CERTERROR") =>
+        {
+            ProblemType::Tls
+        }
+        _ => ProblemType::Connection,
+    }
+}
+
+/// The `net::ERR_*` code in a message from the driver, if there is one.
+pub(super) fn net_error_code(text: &str) -> Option<String> {
+    let at = text.find("net::ERR_").or_else(|| text.find("NET::ERR_"))?;
+    let code: String = text[at + 5..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    Some(format!("net::{code}"))
+}
+
+/// The error for a page the browser could not load, typed by its code.
+pub(super) fn navigation_problem(url: &str, code: &str) -> Problem {
+    Problem::error(navigation_error(code), format!("the browser could not load {url} ({code})"))
+}
+
+/// The kind of a Firefox error page (`about:neterror?e=dnsNotFound&u=…` gives `dnsNotFound`;
+/// `about:certerror…` gives `certerror`), if the text names one.
+pub(super) fn firefox_error_page(text: &str) -> Option<String> {
+    if text.contains("about:certerror") {
+        return Some("certerror".into());
+    }
+    let at = text.find("about:neterror")?;
+    let rest = &text[at..];
+    let kind = rest.split_once("e=").map(|(_, k)| k.chars().take_while(|c| c.is_ascii_alphanumeric()).collect());
+    Some(kind.unwrap_or_else(|| "neterror".into()))
+}
+
 /// Sorts a WebDriver failure: a crashed or vanished browser or driver is an error, an element
-/// the page does not have is a failure of the page.
+/// the page does not have is a failure of the page, a page the browser could not load is an
+/// error typed like an HTTP one.
 pub(super) fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
     use fantoccini::error::CmdError;
     let text = first_line(&e.to_string());
     let lower = text.to_ascii_lowercase();
+    if !e.is_javascript_error()
+        && let Some(code) = net_error_code(&text).or_else(|| firefox_error_page(&text))
+    {
+        return navigation_problem("the page", &code);
+    }
     match e {
         CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => Problem::error(
             ProblemType::Driver,
@@ -29,6 +79,12 @@ pub(super) fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
             ProblemType::Driver,
             format!("lost the connection to the WebDriver server during `{what}`: {text}"),
         ),
+        _ if e.is_insecure_certificate() => {
+            Problem::error(ProblemType::Tls, format!("the browser refused the page's certificate: {text}"))
+        }
+        _ if e.is_timeout() || e.is_script_timeout() => {
+            Problem::error(ProblemType::Timeout, format!("the browser timed out during `{what}`: {text}"))
+        }
         _ if lower.contains("no such element") || lower.contains("stale element") => {
             Problem::failure(ProblemType::Element, format!("`{what}`: {text}"))
         }
@@ -97,4 +153,38 @@ pub(super) fn zip_one(name: &str, bytes: &[u8]) -> zip::result::ZipResult<Vec<u8
         w.finish()?;
     }
     Ok(buf.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn navigation_errors_are_typed_like_http_ones() {
+        for (code, t) in [
+            ("ERR_CONNECTION_REFUSED", ProblemType::Connection),
+            ("net::ERR_CONNECTION_RESET", ProblemType::Connection),
+            ("ERR_EMPTY_RESPONSE", ProblemType::Connection),
+            ("ERR_NAME_NOT_RESOLVED", ProblemType::Dns),
+            ("NET::ERR_CERT_AUTHORITY_INVALID", ProblemType::Tls),
+            ("ERR_SSL_PROTOCOL_ERROR", ProblemType::Tls),
+            ("ERR_TIMED_OUT", ProblemType::Timeout),
+            ("ERR_CONNECTION_TIMED_OUT", ProblemType::Timeout),
+            ("dnsNotFound", ProblemType::Dns),
+            ("connectionFailure", ProblemType::Connection),
+            ("netTimeout", ProblemType::Timeout),
+            ("certerror", ProblemType::Tls),
+        ] {
+            assert_eq!(navigation_error(code), t, "{code}");
+        }
+    }
+
+    #[test]
+    fn codes_are_found_in_driver_messages() {
+        let chrome = "unknown error: net::ERR_CONNECTION_REFUSED\n  (Session info: chrome=156)";
+        assert_eq!(net_error_code(chrome).as_deref(), Some("net::ERR_CONNECTION_REFUSED"));
+        let firefox = "Reached error page: about:neterror?e=dnsNotFound&u=http%3A//smoke.invalid/";
+        assert_eq!(firefox_error_page(firefox).as_deref(), Some("dnsNotFound"));
+        assert_eq!(net_error_code("no such element: #x"), None);
+    }
 }

@@ -37,20 +37,21 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
             }
         }
     }
+    let first_folder = state.artifacts.clone();
+    let folder = first_folder.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let mut last: Result<(), Problem> = Ok(());
     for attempt in 0..=check.retries {
         if attempt > 0 {
             let _ = writeln!(log, "— attempt {} of {} —", attempt + 1, check.retries + 1);
-            state.artifacts = state.artifacts.with_file_name(format!(
-                "{}-attempt-{}",
-                crate::browser::slug(&check.name),
-                attempt + 1
-            ));
+            // Next to the first attempt's folder (no check's folder ends in `-attempt-N`).
+            state.artifacts = first_folder.with_file_name(format!("{folder}-attempt-{}", attempt + 1));
         }
         last = cancellable(&shared.cancel.checks, run_steps(&check.steps, state, &mut log, shared)).await;
         // One fresh browser session per attempt; its cookies go to the suite's jar unless the
-        // check keeps its cookies to itself.
-        state.end_session(shared, !check.isolated).await;
+        // check keeps its cookies to itself, or the run was interrupted (then nothing waits on
+        // a browser that may be stuck).
+        let interrupted = shared.cancel.checks.is_cancelled();
+        state.end_session(shared, !check.isolated && !interrupted).await;
         if !check.teardown.is_empty() {
             let _ = writeln!(log, "teardown:");
             let r = run_teardown(&check.teardown, state, &mut log, shared).await;

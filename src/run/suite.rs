@@ -91,6 +91,8 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
         }
     };
     let suite_dir = shared.opts.artifacts_dir.join(crate::browser::slug(&suite.name));
+    // Every check gets a folder of its own, whatever its name.
+    let mut folders: std::collections::HashSet<String> = ["setup".into(), "teardown".into()].into();
     let mut state = SuiteState {
         suite: suite.clone(),
         captures: HashMap::new(),
@@ -117,6 +119,8 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
     }
 
     for check in &suite.checks {
+        // Claimed by checks that do not run too, so a check's folder does not depend on others.
+        let folder = crate::browser::claim_folder(&mut folders, &check.name);
         // An interruption wins over a failed setup: the check did not finish because the run
         // stopped.
         let mut case = if shared.cancel.checks.is_cancelled() {
@@ -127,7 +131,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
             let why = "not run: an earlier check failed and --fail-fast is set";
             CaseResult::skipped(&check.name, Some(check.pos.line), why)
         } else {
-            state.artifacts = suite_dir.join(crate::browser::slug(&check.name));
+            state.artifacts = suite_dir.join(folder);
             run_check(check, &mut state, shared).await
         };
         case.tags = check.tags.clone();

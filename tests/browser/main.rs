@@ -27,6 +27,11 @@ fn main() {
             sigint_mid_check_writes_the_report_and_leaves_no_browser_behind,
             the_run_deadline_mid_check_writes_the_report_and_leaves_no_browser_behind,
             a_driver_killed_mid_run_is_an_error_and_the_run_goes_on,
+            a_target_that_is_down_is_an_error_never_a_pass,
+            a_visibility_that_cannot_be_read_is_never_hidden,
+            a_page_that_never_loads_ends_at_its_timeout,
+            a_page_that_never_loads_stops_at_the_run_deadline,
+            checks_whose_names_differ_only_in_case_keep_their_own_artifacts,
         ],
         GRID => [navigation_assertions_and_upload_work_through_selenium_grid],
         &[] => [a_missing_driver_is_an_error_that_says_how_to_install_it],
@@ -509,4 +514,180 @@ fn navigation_assertions_and_upload_work_through_selenium_grid() {
     assert!(fx.hits("/upload") >= 2, "the upload went through the grid's browser");
     assert_eq!(fx.file_count(), 0);
     drop(grid);
+}
+
+/// A browser that lands on its own error page has not reached the target: an error typed like
+/// an HTTP transport error, even when the steps after it would have held on the error page.
+fn a_target_that_is_down_is_an_error_never_a_pass() {
+    let fx = tls_app();
+    let closed = closed_port();
+    let https = fx.https_url.clone().expect("the fixture serves HTTPS");
+    let suite = Suite::new("down").raw(&format!(
+        r##"name: down
+base_url: ${{{{ env.BASE_URL }}}}
+checks:
+  - name: refused, then a negative assertion
+    browser:
+      - goto: http://127.0.0.1:{closed}/
+      - see: {{ text: {{ not_contains: Error }} }}
+  - name: refused, only a screenshot
+    browser:
+      - goto: http://127.0.0.1:{closed}/
+      - screenshot: home
+  - name: refused after a redirect
+    browser:
+      - goto: /redirect?to=http://127.0.0.1:{closed}/
+      - see: {{ selector: "#banner", visible: false }}
+  - name: unknown host
+    browser:
+      - goto: http://smoke.invalid/
+      - see: {{ text: {{ not_contains: Error }} }}
+  - name: untrusted certificate
+    browser:
+      - goto: {https}/products
+      - see: {{ text: {{ not_contains: Error }} }}
+  - name: the target itself is up
+    browser:
+      - goto: /products
+      - see: {{ text: {{ not_contains: Error }} }}
+"##
+    ));
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    for (name, type_) in [
+        ("refused, then a negative assertion", "connection"),
+        ("refused, only a screenshot", "connection"),
+        ("refused after a redirect", "connection"),
+        ("unknown host", "dns"),
+        ("untrusted certificate", "tls"),
+    ] {
+        let c = run.case_xml(name);
+        assert!(c.contains("<error") && c.contains(&format!("type=\"{type_}\"")), "{name}: {c}");
+    }
+    let up = run.case_xml("the target itself is up");
+    assert!(!up.contains("<failure") && !up.contains("<error"), "{up}");
+    assert!(run.stdout.contains("1 passed, 0 failed, 5 errors"), "{}", run.show());
+}
+
+/// An element that goes stale while its visibility is read is "not yet", never "hidden": a
+/// banner the page re-renders all the time is not hidden.
+fn a_visibility_that_cannot_be_read_is_never_hidden() {
+    let fx = fixture();
+    let suite = Suite::new("flicker").raw(
+        r##"name: flicker
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: the error banner is hidden
+    browser:
+      - goto: /flicker
+      - see: { selector: "#banner", visible: false }
+        timeout: 1500ms
+  - name: the error banner is not shown, waiting for it
+    browser:
+      - goto: /flicker
+      - wait_for: { selector: "#banner", state: hidden }
+        timeout: 1500ms
+"##,
+    );
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    for name in ["the error banner is hidden", "the error banner is not shown, waiting for it"] {
+        let c = run.case_xml(name);
+        assert!(c.contains("<failure") || c.contains("<error"), "a visible banner read as hidden: {c}");
+    }
+    assert!(run.stdout.contains("0 passed"), "{}", run.show());
+}
+
+/// A page whose HTML arrives but whose image never does: `goto` gives up at its timeout, and
+/// what the failure leaves behind does not wait out that timeout again.
+fn a_page_that_never_loads_ends_at_its_timeout() {
+    let fx = fixture();
+    let suite = Suite::new("stuck").raw(
+        r##"name: stuck
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: a page that never finishes loading
+    browser:
+      - goto: /never-loads
+        timeout: 2s
+      - see: { text: { not_contains: Error } }
+  - name: after it
+    request: GET /health
+    expect: { status: 200 }
+"##,
+    );
+    let started = Instant::now();
+    let run = run_suite(&fx, &suite, &[]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.show());
+    let c = run.case_xml("a page that never finishes loading");
+    assert!(c.contains("<error") && c.contains("type=\"timeout\""), "{c}");
+    let after = run.case_xml("after it");
+    assert!(!after.contains("<error") && !after.contains("<failure"), "{after}");
+    // Browser start-up included; today's bound on each WebDriver call alone is 30 s.
+    assert!(took < Duration::from_secs(12), "the run took {took:?} for a 2 s timeout\n{}", run.show());
+}
+
+/// The run's `--timeout` stops a check stuck on a page that never loads within moments, not
+/// after the page's own timeout.
+fn a_page_that_never_loads_stops_at_the_run_deadline() {
+    let fx = fixture();
+    let marker = unique("sdtest");
+    let suite = Suite::new("stuck").raw(
+        r##"name: stuck
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: a page that never finishes loading
+    browser:
+      - goto: /never-loads
+"##,
+    );
+    let started = Instant::now();
+    let running = browser_run(&fx, &marker).suite(&suite).args(["--timeout", "4s"]).spawn();
+    let run = running.finish(Duration::from_secs(90));
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.show());
+    let c = run.case_xml("a page that never finishes loading");
+    assert!(c.contains("<error") && c.contains("type=\"interrupted\""), "{c}");
+    assert!(took < Duration::from_secs(7), "a 4 s --timeout took {took:?} to stop the run");
+    assert_no_orphans(&marker);
+}
+
+/// Check names that make the same folder name ("Login", "login") still get a folder each, so
+/// each attaches its own screenshot and page.
+fn checks_whose_names_differ_only_in_case_keep_their_own_artifacts() {
+    let fx = fixture();
+    let suite = Suite::new("twins").raw(
+        r##"name: twins
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: Login
+    browser:
+      - goto: /products
+      - see: { selector: h1, text: Nope }
+        timeout: 300ms
+  - name: login
+    browser:
+      - goto: /widgets
+      - see: { selector: h1, text: Nope }
+        timeout: 300ms
+"##,
+    );
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let attachments = |name: &str| -> Vec<String> {
+        let case = run.case_xml(name);
+        case.split("[[ATTACHMENT|").skip(1).filter_map(|s| s.split("]]").next()).map(str::to_string).collect()
+    };
+    let (upper, lower) = (attachments("Login"), attachments("login"));
+    assert!(upper.first().is_some_and(|p| p.ends_with("failure.png")), "{upper:?}");
+    assert!(lower.first().is_some_and(|p| p.ends_with("failure.png")), "{lower:?}");
+    assert_ne!(upper[0], lower[0], "two checks share one screenshot");
+    for (files, heading) in [(&upper, "Products"), (&lower, "Widgets")] {
+        let html = files.iter().find(|p| p.ends_with("page.html")).expect("page.html");
+        let html = std::fs::read_to_string(run.dir().join(html)).expect("read page.html");
+        assert!(html.contains(&format!("<h1>{heading}</h1>")), "{heading} check has another page: {files:?}");
+        let png = std::fs::read(run.dir().join(&files[0])).expect("read the screenshot");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
 }
