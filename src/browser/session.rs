@@ -237,7 +237,7 @@ impl Session {
         let Ok(cookies) = self.wd("get cookies", self.client.get_all_cookies()).await else { return };
         let Ok(url) = reqwest::Url::parse(url.as_str()) else { return };
         for c in cookies {
-            redactor.add(c.value());
+            redactor.add_cookie(c.name(), c.value(), c.http_only().unwrap_or(false));
             jar.add_cookie_str(&format!("{}={}; Path={}", c.name(), c.value(), c.path().unwrap_or("/")), &url);
         }
     }

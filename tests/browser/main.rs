@@ -534,6 +534,7 @@ checks:
     browser:
       - goto: http://127.0.0.1:{closed}/
       - screenshot: home
+      - see: {{ text: {{ not_contains: Error }} }}
   - name: refused after a redirect
     browser:
       - goto: /redirect?to=http://127.0.0.1:{closed}/
@@ -640,6 +641,7 @@ checks:
   - name: a page that never finishes loading
     browser:
       - goto: /never-loads
+      - see: h1
 "##,
     );
     let started = Instant::now();
