@@ -36,11 +36,7 @@ pub async fn run(args: RunArgs) -> i32 {
         }
     };
     let redactor = Redactor::new();
-    for s in &suites {
-        for v in &s.secret_values {
-            redactor.add(v);
-        }
-    }
+    suites.iter().flat_map(|s| &s.secret_values).for_each(|v| redactor.add(v));
     let report_opts = report_options(&args);
     if !problems.is_empty() {
         // Nothing is judged when a suite is invalid, but the pipeline still gets a report that
@@ -80,16 +76,7 @@ pub async fn run(args: RunArgs) -> i32 {
         artifacts_dir: args.artifacts.clone(),
     };
     let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
-    let browsers = crate::browser::Browsers::new(crate::browser::BrowserConfig {
-        webdriver_url: args.browser.webdriver_url.clone(),
-        chromedriver: args.browser.chromedriver.clone(),
-        geckodriver: args.browser.geckodriver.clone(),
-        browser_binary: args.browser.browser_binary.clone(),
-        max_sessions: args.browser.browsers,
-        args: args.browser.browser_args.clone(),
-        screenshot_every_step: args.browser.screenshots == "all",
-        command_timeout: Duration::from_secs(30),
-    });
+    let browsers = crate::browser::Browsers::new(browser_config(&args));
     let summary = run::run(suites, opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
     // No driver or browser outlives the run.
     browsers.shutdown().await;
@@ -106,6 +93,19 @@ pub async fn run(args: RunArgs) -> i32 {
         return e.exit_code();
     }
     verdict(&summary, args.fail_on_flaky)
+}
+
+fn browser_config(args: &RunArgs) -> crate::browser::BrowserConfig {
+    crate::browser::BrowserConfig {
+        webdriver_url: args.browser.webdriver_url.clone(),
+        chromedriver: args.browser.chromedriver.clone(),
+        geckodriver: args.browser.geckodriver.clone(),
+        browser_binary: args.browser.browser_binary.clone(),
+        max_sessions: args.browser.browsers,
+        args: args.browser.browser_args.clone(),
+        screenshot_every_step: args.browser.screenshots == "all",
+        command_timeout: Duration::from_secs(30),
+    }
 }
 
 fn report_options(args: &RunArgs) -> ReportOptions {

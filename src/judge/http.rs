@@ -57,54 +57,56 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                 });
                 ("time".to_string(), r)
             }
-            AssertKind::Sha256(src) => {
-                let actual = hex::encode(ex.sha256);
-                let expected = match src {
-                    Sha256Source::Hex(h) => Ok(h.clone()),
-                    Sha256Source::File(p) => std::fs::read(p)
-                        .map(|b| {
-                            use sha2::Digest;
-                            hex::encode(sha2::Sha256::digest(&b))
-                        })
-                        .map_err(|e| format!("cannot read {}: {e}", p.display())),
-                };
-                let r = match expected {
-                    Ok(e) if e == actual => Ok(()),
-                    Ok(e) => {
-                        let label = match src {
-                            Sha256Source::File(p) => format!(
-                                "{e} (sha256 of {})",
-                                p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-                            ),
-                            Sha256Source::Hex(_) => e,
-                        };
-                        Err(Mismatch { expected: label, actual: format!("{actual} ({} bytes)", ex.body_len) })
-                    }
-                    Err(e) => Err(Mismatch { expected: "a readable local file".into(), actual: e }),
-                };
-                ("sha256".to_string(), r)
-            }
-            AssertKind::CertDays(pred) => {
-                let actual = ex.cert_not_after.map(|t| {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0);
-                    Json::from((t - now).div_euclid(86_400))
-                });
-                let r = match actual {
-                    Some(days) => eval(pred, Some(&days), caps, true),
-                    None => Err(Mismatch {
-                        expected: describe(pred, caps),
-                        actual: "no TLS certificate (not an HTTPS response)".into(),
-                    }),
-                };
-                ("certificate days_left".to_string(), r)
-            }
+            AssertKind::Sha256(src) => ("sha256".to_string(), sha256(src, ex)),
+            AssertKind::CertDays(pred) => ("certificate days_left".to_string(), cert_days(pred, ex, caps)),
         };
         verdict.add(a.pos, subject, result);
     }
     verdict
+}
+
+/// The body's SHA-256 against a hex digest or a local file's.
+fn sha256(src: &Sha256Source, ex: &Exchange) -> Result<(), Mismatch> {
+    let actual = hex::encode(ex.sha256);
+    let expected = match src {
+        Sha256Source::Hex(h) => Ok(h.clone()),
+        Sha256Source::File(p) => std::fs::read(p)
+            .map(|b| {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(&b))
+            })
+            .map_err(|e| format!("cannot read {}: {e}", p.display())),
+    };
+    match expected {
+        Ok(e) if e == actual => Ok(()),
+        Ok(e) => {
+            let label = match src {
+                Sha256Source::File(p) => format!(
+                    "{e} (sha256 of {})",
+                    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                ),
+                Sha256Source::Hex(_) => e,
+            };
+            Err(Mismatch { expected: label, actual: format!("{actual} ({} bytes)", ex.body_len) })
+        }
+        Err(e) => Err(Mismatch { expected: "a readable local file".into(), actual: e }),
+    }
+}
+
+/// Whole days until the server's certificate expires, against the predicate.
+fn cert_days(pred: &crate::suite::Predicate, ex: &Exchange, caps: &HashMap<String, Json>) -> Result<(), Mismatch> {
+    let actual = ex.cert_not_after.map(|t| {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        Json::from((t - now).div_euclid(86_400))
+    });
+    match actual {
+        Some(days) => eval(pred, Some(&days), caps, true),
+        None => Err(Mismatch {
+            expected: describe(pred, caps),
+            actual: "no TLS certificate (not an HTTPS response)".into(),
+        }),
+    }
 }
 
 /// Whether judging these assertions or captures reads the body as text (so a body cut at

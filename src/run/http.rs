@@ -218,25 +218,73 @@ pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, Transp
 /// Sends one request and reads its response.
 pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<Exchange, TransportError> {
     let suite = cx.suite;
+    let url = request_url(req, cx)?;
+    let request_line = cx.redactor.redact(&format!("{} {}", req.method, url));
+    let follow = req.follow_redirects.unwrap_or(suite.defaults.follow_redirects);
+    let timeout = req.timeout.unwrap_or(suite.defaults.timeout);
+    let b = scope.client.request(req.method.clone(), url).timeout(timeout).headers(request_headers(req, cx)?);
+    let b = with_body(with_auth(b, req, cx)?, req, cx).await?;
+
+    let started = Instant::now();
+    // A server may close a kept-alive connection just as the next request goes out on it; an
+    // idempotent request is then sent once more, on a new connection.
+    let again = if req.method.is_idempotent() { b.try_clone() } else { None };
+    let (mut resp, mut redirects) = send_recorded(b, scope, follow).await;
+    if let (Err(e), Some(again)) = (&resp, again)
+        && closed_before_answer(e)
+    {
+        (resp, redirects) = send_recorded(again, scope, follow).await;
+    }
+    let mut resp = resp.map_err(|e| classify(&e, timeout, cx.redactor))?;
+    let status = resp.status();
+    let url = resp.url().clone();
+    let (headers, cookies) = response_headers(&resp, cx.redactor);
+    let cert_not_after = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|info| info.peer_certificate())
+        .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
+        .map(|(_, cert)| cert.validity().not_after.timestamp());
+    let body = read_body(&mut resp, suite.defaults.max_body).await.map_err(|e| classify(&e, timeout, cx.redactor))?;
+    Ok(Exchange {
+        request_line,
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        headers,
+        body_truncated: body.len > body.kept.len() as u64,
+        body: body.kept,
+        body_len: body.len,
+        sha256: body.sha256,
+        elapsed: started.elapsed(),
+        cert_not_after,
+        url,
+        redirects,
+        cookies,
+        json: std::sync::OnceLock::new(),
+    })
+}
+
+/// The request's full URL: its template rendered under `base_url`, with its `query`.
+fn request_url(req: &Request, cx: &SendContext<'_>) -> Result<reqwest::Url, TransportError> {
     let raw = req
         .url
         .render_url(cx.captures)
         .map_err(|message| TransportError { type_: ProblemType::MissingCapture, message })?;
-    let mut url = resolve_url(&raw, suite.base_url.as_deref())?;
+    let mut url = resolve_url(&raw, cx.suite.base_url.as_deref())?;
     if !req.query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in &req.query {
             pairs.append_pair(k, &render(v, cx)?);
         }
     }
-    let request_line = cx.redactor.redact(&format!("{} {}", req.method, url));
-    let follow = req.follow_redirects.unwrap_or(suite.defaults.follow_redirects);
-    let client = &scope.client;
-    let timeout = req.timeout.unwrap_or(suite.defaults.timeout);
-    let mut b = client.request(req.method.clone(), url).timeout(timeout);
-    // A request's own header replaces a default of the same name.
+    Ok(url)
+}
+
+/// The suite's default headers and the request's own; a request's header replaces a default
+/// of the same name. Sensitive values are learned as secrets.
+fn request_headers(req: &Request, cx: &SendContext<'_>) -> Result<reqwest::header::HeaderMap, TransportError> {
     let mut headers = reqwest::header::HeaderMap::new();
-    for (name, value) in suite.defaults.headers.iter().chain(&req.headers) {
+    for (name, value) in cx.suite.defaults.headers.iter().chain(&req.headers) {
         let v = render(value, cx)?;
         cx.redactor.add_header(name, &v);
         let bad =
@@ -246,12 +294,19 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
             .map_err(|_| bad("the value has characters a header cannot carry"))?;
         headers.insert(n, v);
     }
-    b = b.headers(headers);
-    match &req.auth {
+    Ok(headers)
+}
+
+fn with_auth(
+    b: reqwest::RequestBuilder,
+    req: &Request,
+    cx: &SendContext<'_>,
+) -> Result<reqwest::RequestBuilder, TransportError> {
+    Ok(match &req.auth {
         Some(Auth::Bearer(t)) => {
             let token = render(t, cx)?;
             cx.redactor.add(&token);
-            b = b.bearer_auth(token);
+            b.bearer_auth(token)
         }
         Some(Auth::Basic { user, password }) => {
             let u = render(user, cx)?;
@@ -260,11 +315,18 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
             // The header carries `user:password` in base64, which gives the password away just
             // as well: an echoing server or a proxy error page must not show it either.
             cx.redactor.add(&base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{u}:{p}")));
-            b = b.basic_auth(u, Some(p));
+            b.basic_auth(u, Some(p))
         }
-        None => {}
-    }
-    b = match &req.body {
+        None => b,
+    })
+}
+
+async fn with_body(
+    b: reqwest::RequestBuilder,
+    req: &Request,
+    cx: &SendContext<'_>,
+) -> Result<reqwest::RequestBuilder, TransportError> {
+    Ok(match &req.body {
         None => b,
         Some(Body::Json(t)) => b.json(
             &t.render(cx.captures).map_err(|message| TransportError { type_: ProblemType::MissingCapture, message })?,
@@ -283,26 +345,17 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
             b.body(bytes)
         }
         Some(Body::Multipart(parts)) => b.multipart(multipart(parts, cx).await?),
-    };
+    })
+}
 
-    let started = Instant::now();
-    // A server may close a kept-alive connection just as the next request goes out on it; an
-    // idempotent request is then sent once more, on a new connection.
-    let again = if req.method.is_idempotent() { b.try_clone() } else { None };
-    let (mut resp, mut redirects) = send_recorded(b, scope, follow).await;
-    if let (Err(e), Some(again)) = (&resp, again)
-        && closed_before_answer(e)
-    {
-        (resp, redirects) = send_recorded(again, scope, follow).await;
-    }
-    let resp = resp.map_err(|e| classify(&e, timeout, cx.redactor))?;
-    let status = resp.status();
-    let url = resp.url().clone();
+/// The response's headers (lower-case names, in order) and the cookies it sets; sensitive
+/// values are learned as secrets.
+fn response_headers(resp: &reqwest::Response, redactor: &Redactor) -> (Vec<(String, String)>, Vec<(String, String)>) {
     let mut headers = Vec::with_capacity(resp.headers().len());
     let mut cookies = Vec::new();
     for (name, value) in resp.headers() {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        cx.redactor.add_header(name.as_str(), &v);
+        redactor.add_header(name.as_str(), &v);
         if name == reqwest::header::SET_COOKIE
             && let Some((n, rest)) = v.split_once('=')
         {
@@ -311,46 +364,28 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         }
         headers.push((name.as_str().to_string(), v));
     }
-    let cert_not_after = resp
-        .extensions()
-        .get::<reqwest::tls::TlsInfo>()
-        .and_then(|info| info.peer_certificate())
-        .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
-        .map(|(_, cert)| cert.validity().not_after.timestamp());
+    (headers, cookies)
+}
 
-    let max_body = suite.defaults.max_body;
-    let mut body = Vec::new();
-    let mut body_len = 0u64;
+/// A body as read: its first `max_body` bytes, its whole length and its SHA-256.
+struct ReadBody {
+    kept: Vec<u8>,
+    len: u64,
+    sha256: [u8; 32],
+}
+
+/// Streams the body: all of it is hashed and counted, only `max_body` bytes are kept.
+async fn read_body(resp: &mut reqwest::Response, max_body: usize) -> reqwest::Result<ReadBody> {
+    let mut kept = Vec::new();
+    let mut len = 0u64;
     let mut hasher = Sha256::new();
-    let mut resp = resp;
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                body_len += chunk.len() as u64;
-                hasher.update(&chunk);
-                let room = max_body.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            }
-            Ok(None) => break,
-            Err(e) => return Err(classify(&e, timeout, cx.redactor)),
-        }
+    while let Some(chunk) = resp.chunk().await? {
+        len += chunk.len() as u64;
+        hasher.update(&chunk);
+        let room = max_body.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
-    Ok(Exchange {
-        request_line,
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("").to_string(),
-        headers,
-        body_truncated: body_len > body.len() as u64,
-        body,
-        body_len,
-        sha256: hasher.finalize().into(),
-        elapsed: started.elapsed(),
-        cert_not_after,
-        url,
-        redirects,
-        cookies,
-        json: std::sync::OnceLock::new(),
-    })
+    Ok(ReadBody { kept, len, sha256: hasher.finalize().into() })
 }
 
 async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::multipart::Form, TransportError> {

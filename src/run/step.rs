@@ -174,6 +174,18 @@ async fn http_attempt(
         p.response = Some(excerpt(&ex));
         return Err(p);
     }
+    capture_all(step, &ex, at, state, log, shared)
+}
+
+/// Takes the step's captures from a response that passed its assertions.
+fn capture_all(
+    step: &Step,
+    ex: &Exchange,
+    at: StepRef,
+    state: &mut SuiteState,
+    log: &mut String,
+    shared: &Shared,
+) -> Result<(), Problem> {
     for c in &step.captures {
         let jar = &state.scope.jar;
         let cookie = |name: &str| {
@@ -186,9 +198,9 @@ async fn http_attempt(
                 .map(|(_, v)| v.to_string())
         };
         let got = if matches!(c.source, CaptureSource::Css { .. }) {
-            tokio::task::block_in_place(|| judge::capture_http(c, &ex, cookie))
+            tokio::task::block_in_place(|| judge::capture_http(c, ex, cookie))
         } else {
-            judge::capture_http(c, &ex, cookie)
+            judge::capture_http(c, ex, cookie)
         };
         match got {
             Ok(v) => {
@@ -204,9 +216,9 @@ async fn http_attempt(
                 let _ = writeln!(log, "  ✗ capture {}: {e}", c.name);
                 let mut p =
                     Problem::failure(ProblemType::Capture, format!("cannot capture `{}`: {e}", c.name)).at(c.pos.line);
-                p.step = Some(StepRef { line: c.pos.line, col: c.pos.col, ..at });
+                p.step = Some(StepRef { line: c.pos.line, col: c.pos.col, ..at.clone() });
                 p.request = Some(ex.request_line.clone());
-                p.response = Some(excerpt(&ex));
+                p.response = Some(excerpt(ex));
                 return Err(p);
             }
         }
