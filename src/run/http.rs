@@ -348,9 +348,12 @@ async fn with_body(
     })
 }
 
+/// Name and value pairs, in order.
+type Pairs = Vec<(String, String)>;
+
 /// The response's headers (lower-case names, in order) and the cookies it sets; sensitive
 /// values are learned as secrets.
-fn response_headers(resp: &reqwest::Response, redactor: &Redactor) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn response_headers(resp: &reqwest::Response, redactor: &Redactor) -> (Pairs, Pairs) {
     let mut headers = Vec::with_capacity(resp.headers().len());
     let mut cookies = Vec::new();
     for (name, value) in resp.headers() {
