@@ -47,13 +47,3 @@ pub enum Event {
     Interrupting(Interruption),
     RunFinished(RunSummary),
 }
-
-/// Something that wants to see events as they happen.
-pub trait Reporter: Send {
-    fn on_event(&mut self, event: &Event);
-
-    /// Called once after the run: write what was gathered (a report file, say).
-    fn finish(&mut self) -> Result<(), crate::report::ReportError> {
-        Ok(())
-    }
-}

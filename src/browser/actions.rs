@@ -53,8 +53,8 @@ impl Session {
 
     async fn goto(&mut self, t: &Template, timeout: Option<Duration>, cx: &mut StepContext<'_>) -> Result<(), Problem> {
         let raw = render(t, cx)?;
-        let url = crate::run::http::resolve_url(&raw, cx.suite.base_url.as_deref())
-            .map_err(|e| Problem::error(e.type_, e.message))?;
+        let url = crate::suite::resolve_url(&raw, cx.suite.base_url.as_deref())
+            .map_err(|m| Problem::error(ProblemType::Request, m))?;
         let _ = writeln!(cx.log, "→ goto {url}");
         // Cookies the HTTP steps got since the last page go along, when the browser is already
         // on the same site (a cookie can only be set for the current page).

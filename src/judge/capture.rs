@@ -1,7 +1,7 @@
 //! Captures: a value taken from what a step observed, for later steps.
 
+use super::Exchange;
 use super::http::{html_value, query_json};
-use crate::run::http::Exchange;
 use crate::suite::{Capture, CaptureSource, HtmlTarget};
 use serde_json::Value as Json;
 

@@ -1,9 +1,9 @@
 //! HTTP assertions, judged against an exchange.
 
+use super::Exchange;
 use super::Verdict;
 use super::predicate::{Mismatch, describe, eval};
 use super::show::normalize_ws;
-use crate::run::http::Exchange;
 use crate::suite::{AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, JsonQuery, Sha256Source, StatusPattern};
 use serde_json::Value as Json;
 use std::collections::HashMap;

@@ -6,12 +6,14 @@
 //! type and value.
 
 mod capture;
+mod exchange;
 mod http;
 mod page;
 mod predicate;
 mod show;
 
 pub use capture::capture_http;
+pub use exchange::Exchange;
 pub use http::{judge_http, needs_html, reads_body};
 pub use page::{judge_eval, judge_page};
 pub use predicate::{Mismatch, describe, eval};

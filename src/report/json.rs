@@ -4,9 +4,10 @@
 //! rewrites the report's own keys and words or breaks its syntax.
 
 use super::ReportError;
+use super::Reporter;
 use super::details;
 use super::gather::{Gathered, SuiteResult};
-use crate::event::{Event, Reporter};
+use crate::event::Event;
 use crate::redact::Redactor;
 use crate::result::{CaseResult, Problem, StepRetried, iso_time};
 use serde_json::{Value, json};

@@ -4,9 +4,10 @@
 //! characters) behind a small layer that also drops U+FFFE/U+FFFF and bounds sizes.
 
 use super::ReportError;
+use super::Reporter;
 use super::details;
 use super::gather::{Gathered, SuiteResult};
-use crate::event::{Event, Reporter};
+use crate::event::Event;
 use crate::redact::Redactor;
 use crate::result::{CaseResult, Problem, ProblemKind, Status};
 use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};

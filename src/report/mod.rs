@@ -9,9 +9,19 @@ pub mod junit;
 pub mod terminal;
 pub mod write;
 
-use crate::event::{Event, Reporter};
+use crate::event::Event;
 use crate::redact::Redactor;
 use std::path::PathBuf;
+
+/// Something that wants to see events as they happen.
+pub trait Reporter: Send {
+    fn on_event(&mut self, event: &Event);
+
+    /// Called once after the run: write what was gathered (a report file, say).
+    fn finish(&mut self) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
 
 /// A report could not be made or written. shakedown itself failed (exit 3).
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,9 @@
 //! expected and actual, then a summary line.
 
 use super::ReportOptions;
+use super::Reporter;
 use super::details;
-use crate::event::{Event, Reporter, SuiteInfo};
+use crate::event::{Event, SuiteInfo};
 use crate::redact::Redactor;
 use crate::result::{CaseKind, CaseResult, Interruption, ProblemKind, RunSummary, Status};
 use anstyle::{AnsiColor, Style};

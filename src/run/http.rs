@@ -1,6 +1,7 @@
 //! HTTP steps: building clients per cookie scope, sending a request, and reading the answer
 //! into an `Exchange` that assertions and captures are judged against.
 
+pub use crate::judge::Exchange;
 use crate::load::template::Template;
 use crate::redact::Redactor;
 use crate::result::ProblemType;
@@ -121,59 +122,6 @@ fn follow_if_asked() -> reqwest::redirect::Policy {
     })
 }
 
-/// A request as sent and the response as received.
-#[derive(Debug)]
-pub struct Exchange {
-    /// `METHOD URL`, redacted.
-    pub request_line: String,
-    pub status: u16,
-    pub reason: String,
-    /// Lowercase names, in order received.
-    pub headers: Vec<(String, String)>,
-    /// The first `max_body` bytes of the body.
-    pub body: Vec<u8>,
-    /// The whole body's length, even past `max_body`.
-    pub body_len: u64,
-    pub body_truncated: bool,
-    pub sha256: [u8; 32],
-    pub elapsed: Duration,
-    /// Seconds since the epoch when the server's certificate stops being valid (HTTPS only).
-    pub cert_not_after: Option<i64>,
-    /// Where the answer came from, after redirects. Not redacted: for lookups such as the
-    /// cookie jar, never for output.
-    pub url: reqwest::Url,
-    /// The redirects followed on the way, `303 https://…/login` each.
-    pub redirects: Vec<String>,
-    pub cookies: Vec<(String, String)>,
-    json: std::sync::OnceLock<Result<Json, String>>,
-}
-
-impl Exchange {
-    pub fn text(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.body)
-    }
-
-    /// The body parsed as JSON, once.
-    pub fn json(&self) -> Result<&Json, &str> {
-        self.json
-            .get_or_init(|| {
-                if self.body_truncated {
-                    return Err(format!(
-                        "the body ({} bytes) is larger than max_body, so it was not parsed",
-                        self.body_len
-                    ));
-                }
-                serde_json::from_slice(&self.body).map_err(|e| format!("the body is not JSON ({e})"))
-            })
-            .as_ref()
-            .map_err(String::as_str)
-    }
-
-    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-}
-
 /// Why a request got no answer to judge.
 #[derive(Debug)]
 pub struct TransportError {
@@ -196,23 +144,7 @@ fn render(t: &Template, cx: &SendContext) -> Result<String, TransportError> {
 
 /// The full URL of a request: relative paths go under `base_url`.
 pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, TransportError> {
-    let full = if raw.starts_with('/') {
-        match base {
-            Some(b) => format!("{b}{raw}"),
-            None => {
-                return Err(TransportError {
-                    type_: ProblemType::Request,
-                    message: format!("`{raw}` is relative but the suite has no base_url"),
-                });
-            }
-        }
-    } else {
-        raw.to_string()
-    };
-    reqwest::Url::parse(&full).map_err(|e| TransportError {
-        type_: ProblemType::Request,
-        message: format!("`{full}` is not a valid URL ({e})"),
-    })
+    crate::suite::resolve_url(raw, base).map_err(|message| TransportError { type_: ProblemType::Request, message })
 }
 
 /// Sends one request and reads its response.

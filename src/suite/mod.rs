@@ -335,3 +335,16 @@ pub enum CaptureSource {
     },
     Status,
 }
+
+/// The full URL of a request or a page: a path starting with `/` goes under `base_url`.
+pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, String> {
+    let full = if raw.starts_with('/') {
+        match base {
+            Some(b) => format!("{b}{raw}"),
+            None => return Err(format!("`{raw}` is relative but the suite has no base_url")),
+        }
+    } else {
+        raw.to_string()
+    };
+    reqwest::Url::parse(&full).map_err(|e| format!("`{full}` is not a valid URL ({e})"))
+}

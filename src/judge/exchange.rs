@@ -1,0 +1,58 @@
+//! What an HTTP step observed: the request as sent and the response as received. The run
+//! makes it (`run::http`); the judge reads it, as it reads what a page shows.
+
+use serde_json::Value as Json;
+use std::time::Duration;
+
+/// A request as sent and the response as received.
+#[derive(Debug)]
+pub struct Exchange {
+    /// `METHOD URL`, redacted.
+    pub request_line: String,
+    pub status: u16,
+    pub reason: String,
+    /// Lowercase names, in order received.
+    pub headers: Vec<(String, String)>,
+    /// The first `max_body` bytes of the body.
+    pub body: Vec<u8>,
+    /// The whole body's length, even past `max_body`.
+    pub body_len: u64,
+    pub body_truncated: bool,
+    pub sha256: [u8; 32],
+    pub elapsed: Duration,
+    /// Seconds since the epoch when the server's certificate stops being valid (HTTPS only).
+    pub cert_not_after: Option<i64>,
+    /// Where the answer came from, after redirects. Not redacted: for lookups such as the
+    /// cookie jar, never for output.
+    pub url: reqwest::Url,
+    /// The redirects followed on the way, `303 https://…/login` each.
+    pub redirects: Vec<String>,
+    pub cookies: Vec<(String, String)>,
+    pub(crate) json: std::sync::OnceLock<Result<Json, String>>,
+}
+
+impl Exchange {
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// The body parsed as JSON, once.
+    pub fn json(&self) -> Result<&Json, &str> {
+        self.json
+            .get_or_init(|| {
+                if self.body_truncated {
+                    return Err(format!(
+                        "the body ({} bytes) is larger than max_body, so it was not parsed",
+                        self.body_len
+                    ));
+                }
+                serde_json::from_slice(&self.body).map_err(|e| format!("the body is not JSON ({e})"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
