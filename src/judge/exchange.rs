@@ -18,7 +18,8 @@ pub struct Exchange {
     /// The whole body's length, even past `max_body`.
     pub body_len: u64,
     pub body_truncated: bool,
-    pub sha256: [u8; 32],
+    /// The SHA-256 of the whole body, computed only when a step asserts it.
+    pub sha256: Option<[u8; 32]>,
     pub elapsed: Duration,
     /// Seconds since the epoch when the server's certificate stops being valid (HTTPS only).
     pub cert_not_after: Option<i64>,

@@ -67,7 +67,13 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
 
 /// The body's SHA-256 against a hex digest or a local file's.
 fn sha256(src: &Sha256Source, ex: &Exchange) -> Result<(), Mismatch> {
-    let actual = hex::encode(ex.sha256);
+    let Some(digest) = ex.sha256 else {
+        return Err(Mismatch {
+            expected: "a body digest".into(),
+            actual: "none was computed (a bug in shakedown)".into(),
+        });
+    };
+    let actual = hex::encode(digest);
     let expected = match src {
         Sha256Source::Hex(h) => Ok(h.clone()),
         Sha256Source::File(p) => std::fs::read(p)

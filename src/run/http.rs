@@ -135,6 +135,8 @@ pub struct SendContext<'a> {
     pub suite: &'a Suite,
     pub captures: &'a HashMap<String, Json>,
     pub redactor: &'a Redactor,
+    /// Whether a `sha256` assertion needs the body's digest.
+    pub hash_body: bool,
 }
 
 /// Renders a template for a request, turning a missing capture into an error.
@@ -177,7 +179,9 @@ pub async fn send(scope: &Scope, req: &Request, cx: &SendContext<'_>) -> Result<
         .and_then(|info| info.peer_certificate())
         .and_then(|der| x509_parser::parse_x509_certificate(der).ok())
         .map(|(_, cert)| cert.validity().not_after.timestamp());
-    let body = read_body(&mut resp, suite.defaults.max_body).await.map_err(|e| classify(&e, timeout, cx.redactor))?;
+    let body = read_body(&mut resp, suite.defaults.max_body, cx.hash_body)
+        .await
+        .map_err(|e| classify(&e, timeout, cx.redactor))?;
     Ok(Exchange {
         request_line,
         status: status.as_u16(),
@@ -306,21 +310,24 @@ fn response_headers(resp: &reqwest::Response, redactor: &Redactor) -> (Pairs, Pa
 struct ReadBody {
     kept: Vec<u8>,
     len: u64,
-    sha256: [u8; 32],
+    sha256: Option<[u8; 32]>,
 }
 
-/// Streams the body: all of it is hashed and counted, only `max_body` bytes are kept.
-async fn read_body(resp: &mut reqwest::Response, max_body: usize) -> reqwest::Result<ReadBody> {
+/// Streams the body: all of it is counted (and hashed when asked), only `max_body` bytes are
+/// kept.
+async fn read_body(resp: &mut reqwest::Response, max_body: usize, hash: bool) -> reqwest::Result<ReadBody> {
     let mut kept = Vec::new();
     let mut len = 0u64;
-    let mut hasher = Sha256::new();
+    let mut hasher = hash.then(Sha256::new);
     while let Some(chunk) = resp.chunk().await? {
         len += chunk.len() as u64;
-        hasher.update(&chunk);
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk);
+        }
         let room = max_body.saturating_sub(kept.len());
         kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
-    Ok(ReadBody { kept, len, sha256: hasher.finalize().into() })
+    Ok(ReadBody { kept, len, sha256: hasher.map(|h| h.finalize().into()) })
 }
 
 async fn multipart(parts: &[Part], cx: &SendContext<'_>) -> Result<reqwest::multipart::Form, TransportError> {

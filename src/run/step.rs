@@ -121,7 +121,8 @@ async fn http_attempt(
 ) -> Result<(), Problem> {
     let suite = state.suite.clone();
     let at = step_ref(step, index, state, false);
-    let cx = SendContext { suite: &suite, captures: &state.captures, redactor: &shared.redactor };
+    let hash_body = step.expect.iter().any(|a| matches!(a.kind, crate::suite::AssertKind::Sha256(_)));
+    let cx = SendContext { suite: &suite, captures: &state.captures, redactor: &shared.redactor, hash_body };
     let ex = match http::send(&state.scope, req, &cx).await {
         Ok(ex) => ex,
         Err(e) => {
