@@ -24,6 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the checks of suite files or folders and report.
+    #[command(after_help = EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Load and compile suites without touching the network; print every problem.
     Validate(LoadArgs),
