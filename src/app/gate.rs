@@ -160,12 +160,17 @@ impl Gate {
         Ok(())
     }
 
-    /// The gate's suite, for the reports.
-    pub fn suite_info(&self, environment: &str, r: &Redactor) -> Arc<SuiteInfo> {
+    /// The gate's suite, for the reports. Each shard's gate is a suite of its own name, so
+    /// that the shards' reports merged hold no testcase twice.
+    pub fn suite_info(&self, environment: &str, shard: Option<(u32, u32)>, r: &Redactor) -> Arc<SuiteInfo> {
+        let name = match shard {
+            Some((k, n)) => format!("{SUITE} (shard {k}/{n})"),
+            None => SUITE.into(),
+        };
         Arc::new(SuiteInfo {
             // After every suite of the run (they are numbered from 0).
             index: usize::MAX,
-            name: SUITE.into(),
+            name,
             file: self.url(r).into(),
             environment: environment.into(),
             base_url: Some(self.url(r)),

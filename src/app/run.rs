@@ -85,7 +85,7 @@ pub async fn run(args: RunArgs) -> i32 {
             g.url(&redactor)
         ));
         let case = g.wait(&cancel, &redactor).await;
-        let info = g.suite_info(&environment, &redactor);
+        let info = g.suite_info(&environment, args.select.shard, &redactor);
         if case.status != Status::Passed {
             watcher.abort();
             return gate_closed(&suites, info, case, reporters, &cancel, args.fail_on_flaky);

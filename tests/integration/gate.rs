@@ -91,3 +91,12 @@ fn a_bad_gate_is_a_usage_error_and_help_documents_exit_4() {
     let text = String::from_utf8_lossy(&shakedown(&["run", "--help"]).stdout).into_owned();
     assert!(text.contains("--gate <URL>"), "{text}");
 }
+
+#[test]
+fn each_shard_has_a_gate_of_its_own_name_so_merged_reports_hold_no_testcase_twice() {
+    let fx = app();
+    let done = gated(&fx, "c0ffee1", "20s").env("BROKEN", "200").args(["--shard", "1/1"]).run();
+    done.assert_exit(0);
+    let names: Vec<&str> = done.junit().descendants("testsuite").iter().filter_map(|s| s.attr("name")).collect();
+    assert!(names.contains(&"deploy gate (shard 1/1)"), "{names:?}");
+}
