@@ -152,7 +152,8 @@ impl Gate {
         for (text, path, want) in &self.json {
             match path.query(&doc).first() {
                 Some(serde_json::Value::String(s)) if s == want => {}
-                Some(v) if !v.is_string() && v.to_string() == *want => {}
+                Some(v) if !v.is_string() && serde_json::from_str::<serde_json::Value>(want).is_ok_and(|w| w == *v) => {
+                }
                 Some(v) => return Err(format!("{text} is {v}, expected {want:?}")),
                 None => return Err(format!("{text} is missing, expected {want:?}")),
             }

@@ -297,7 +297,7 @@ pub fn summary(run: &Gathered, r: &Redactor, title: &str, reports: &[(&str, Path
         tail.push('\n');
     }
     let mut slow: Vec<(&SuiteResult, &CaseResult)> = cases(run).filter(|(_, c)| c.status != Status::Skipped).collect();
-    slow.sort_by(|a, b| b.1.duration.cmp(&a.1.duration));
+    slow.sort_by_key(|(_, c)| std::cmp::Reverse(c.duration));
     if !slow.is_empty() {
         let _ = writeln!(tail, "### Slowest checks\n\n| check | time |\n|---|---:|");
         for (s, c) in slow.iter().take(SLOWEST) {
