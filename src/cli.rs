@@ -9,6 +9,7 @@ Exit codes:
   1    a check failed or errored: the deployment is not healthy
   2    the suites or the command line are invalid: nothing was judged
   3    shakedown itself failed (e.g. a report could not be written)
+  4    the deploy gate (--gate) never saw the new version live within --gate-wait: no check ran
   130  interrupted by SIGINT/SIGTERM (reports are still written)";
 
 /// Post-deploy smoke tests: declarative HTTP checks against a freshly deployed environment,
@@ -23,6 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the checks of suite files or folders and report.
+    #[command(after_help = EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Load and compile suites without touching the network; print every problem.
     Validate(LoadArgs),
@@ -64,6 +66,22 @@ pub struct SelectArgs {
     /// Run only checks with this tag, on the check or its suite (repeatable).
     #[arg(long, value_name = "TAG", env = "SHAKEDOWN_TAG")]
     pub tag: Vec<String>,
+    /// Run only shard K of N (e.g. 2/3): suites are split by a hash of their name, so N jobs
+    /// together run every check once, and adding a suite never moves another.
+    #[arg(long, value_name = "K/N", env = "SHAKEDOWN_SHARD", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+}
+
+/// `K/N` with 1 ≤ K ≤ N ≤ 1024.
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{s}` is not K/N with 1 ≤ K ≤ N ≤ 1024 (e.g. 2/3)");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let k: u32 = k.trim().parse().map_err(|_| bad())?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || n == 0 || k > n || n > 1024 {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 #[derive(Debug, Args)]
@@ -100,8 +118,36 @@ pub struct RunArgs {
     /// Show every step's log and full failure details.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// GitHub Actions annotations and step summary (default: on when GITHUB_ACTIONS=true).
+    #[arg(long, overrides_with = "no_github")]
+    pub github: bool,
+    /// No GitHub Actions annotations or step summary, even in GitHub Actions.
+    #[arg(long, overrides_with = "github")]
+    pub no_github: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
     #[command(flatten)]
     pub browser: BrowserArgs,
+}
+
+/// The deploy gate: wait until the new version is live before any check runs, and tell
+/// "never went live" (exit 4) apart from "went live and a check failed" (exit 1).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Deploy gate")]
+pub struct GateArgs {
+    /// Before any check, poll this URL until it answers 2xx (and every --gate-json holds).
+    /// If it never does within --gate-wait, no check runs and the exit code is 4.
+    #[arg(long, value_name = "URL", env = "SHAKEDOWN_GATE")]
+    pub gate: Option<String>,
+    /// A JSONPath and the value it must show, e.g. '$.commit=abc123' (repeatable).
+    #[arg(long = "gate-json", value_name = "PATH=VALUE", requires = "gate")]
+    pub gate_json: Vec<String>,
+    /// How long to wait for the new version.
+    #[arg(long, value_name = "DURATION", default_value = "5m", env = "SHAKEDOWN_GATE_WAIT", value_parser = parse_duration)]
+    pub gate_wait: std::time::Duration,
+    /// The pause between two polls.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub gate_every: std::time::Duration,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -9,5 +9,7 @@ pub const CHECKS_FAILED: i32 = 1;
 pub const INVALID: i32 = 2;
 /// shakedown itself failed (e.g. a report could not be written).
 pub const RUNNER_ERROR: i32 = 3;
+/// The deploy gate (`--gate`) never saw the new version live within its wait; no check ran.
+pub const GATE_FAILED: i32 = 4;
 /// The run was interrupted by SIGINT or SIGTERM; reports were still written.
 pub const INTERRUPTED: i32 = 130;

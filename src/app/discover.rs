@@ -181,3 +181,41 @@ pub fn select(suites: &mut Vec<Suite>, sel: &SelectArgs) -> Result<(), DiscoverE
     }
     Ok(())
 }
+
+/// Keeps the suites of `--shard K/N`: a suite belongs to shard `fnv1a(name) mod N + 1`. The
+/// hash of the name (unique in a run) and not a position in the list, so that adding, removing
+/// or renaming a suite never moves another one to a different shard.
+pub fn shard(suites: &mut Vec<Suite>, shard: Option<(u32, u32)>) {
+    if let Some((k, n)) = shard {
+        suites.retain(|s| shard_of(&s.name, n) == k);
+    }
+}
+
+/// The shard (1 to `n`) a suite of this name belongs to.
+pub fn shard_of(name: &str, n: u32) -> u32 {
+    // FNV-1a, 64 bits: fixed by its definition, so the split is the same on every machine
+    // and in every version (std's hasher promises neither).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % u64::from(n.max(1))) as u32 + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_of;
+
+    #[test]
+    fn the_shard_of_a_name_is_fixed_and_in_range() {
+        // Pinned: a change here moves suites between shards for every user.
+        assert_eq!(shard_of("storefront", 1), 1);
+        assert_eq!(shard_of("", 3), (0xcbf2_9ce4_8422_2325u64 % 3) as u32 + 1);
+        for n in 1..20 {
+            for name in ["a", "b", "storefront", "checkout › pay"] {
+                assert!((1..=n).contains(&shard_of(name, n)));
+            }
+        }
+    }
+}

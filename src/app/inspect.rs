@@ -1,6 +1,6 @@
 //! `validate` and `list`: load the suites and say what is in them.
 
-use super::discover::{load_all, select};
+use super::discover::{load_all, select, shard};
 use super::{err, out};
 use crate::cli::{ListArgs, LoadArgs};
 use crate::exit;
@@ -48,6 +48,10 @@ pub fn list(args: &ListArgs) -> i32 {
     }
     if let Err(e) = select(&mut suites, &args.select) {
         return super::discover_failed(&e);
+    }
+    shard(&mut suites, args.select.shard);
+    if let (Some((k, n)), true) = (args.select.shard, suites.is_empty()) {
+        err(format_args!("shard {k}/{n} holds none of the suites: nothing to run"));
     }
     for s in &suites {
         out(format_args!("{} ({})", s.name, s.file.display()));

@@ -1,6 +1,7 @@
 //! From the parsed command line to an exit code: find and load suites, run them, write reports.
 
 mod discover;
+mod gate;
 mod inspect;
 mod run;
 pub mod schema;

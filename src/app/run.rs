@@ -1,7 +1,8 @@
 //! `run`: load, run the suites with every reporter on the event stream, and turn what
 //! happened into an exit code.
 
-use super::discover::{load_all, select};
+use super::discover::{load_all, select, shard};
+use super::gate::Gate;
 use super::inspect::print_problems;
 use super::{err, usage_error};
 use crate::cli::RunArgs;
@@ -10,7 +11,7 @@ use crate::exit;
 use crate::load::diagnostic::FileDiagnostics;
 use crate::redact::Redactor;
 use crate::report::{ReportOptions, Reporters};
-use crate::result::{CaseKind, CaseResult, Interruption, Problem, ProblemType, RunSummary, Totals};
+use crate::result::{CaseKind, CaseResult, Interruption, Problem, ProblemType, RunSummary, Status, Totals};
 use crate::run::{self, Cancel, RunOptions};
 use crate::suite::Suite;
 use std::io::IsTerminal;
@@ -55,6 +56,15 @@ pub async fn run(args: RunArgs) -> i32 {
     if let Err(e) = select(&mut suites, &args.select) {
         return super::discover_failed(&e);
     }
+    shard(&mut suites, args.select.shard);
+    let empty_shard = suites.is_empty();
+    if let (Some((k, n)), true) = (args.select.shard, empty_shard) {
+        err(format_args!("shard {k}/{n} holds none of the suites: nothing to run"));
+    }
+    let gate = match Gate::from_args(&args.gate) {
+        Ok(g) => g,
+        Err(m) => return usage_error(&m),
+    };
     if let Some(u) = &args.browser.webdriver_url
         && !matches!(reqwest::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https"))
     {
@@ -62,9 +72,37 @@ pub async fn run(args: RunArgs) -> i32 {
     }
 
     let mut reporters = Reporters::new(&report_opts, &redactor);
+    let environment = suites.first().map(|s| s.environment.clone()).unwrap_or_else(|| "default".into());
+    let mut gate_events = Vec::new();
+    if let Some(g) = &gate {
+        err(format_args!(
+            "waiting up to {} for the new version at {}",
+            crate::duration::human(args.gate.gate_wait),
+            g.url(&redactor)
+        ));
+        let case = g.wait(&cancel, &redactor).await;
+        let info = g.suite_info(&environment, args.select.shard, &redactor);
+        if case.status != Status::Passed {
+            watcher.abort();
+            return gate_closed(&suites, info, case, reporters, &cancel, args.fail_on_flaky);
+        }
+        gate_events = suite_events(info, vec![case]);
+    }
+    let gate_passed = !gate_events.is_empty();
     let display = tokio::spawn(async move {
-        while let Some(e) = rx.recv().await {
+        let mut gate_events = Some(gate_events);
+        while let Some(mut e) = rx.recv().await {
+            // The gate that passed is a suite of the run like the others.
+            if let (Event::RunFinished(s), true) = (&mut e, gate_passed) {
+                s.totals.add(Status::Passed);
+                s.suites += 1;
+            }
             reporters.on_event(&e);
+            if matches!(e, Event::RunStarted { .. }) {
+                for g in gate_events.take().unwrap_or_default() {
+                    reporters.on_event(&g);
+                }
+            }
         }
         reporters
     });
@@ -77,7 +115,11 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
     let browsers = crate::browser::Browsers::new(browser_config(&args));
-    let summary = run::run(suites, opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
+    let mut summary = run::run(suites, opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
+    if gate_passed {
+        summary.totals.add(Status::Passed);
+        summary.suites += 1;
+    }
     // No driver or browser outlives the run.
     browsers.shutdown().await;
     watcher.abort();
@@ -91,6 +133,10 @@ pub async fn run(args: RunArgs) -> i32 {
     if let Err(e) = reporters.finish() {
         err(format_args!("error: {e}"));
         return e.exit_code();
+    }
+    if empty_shard && summary.totals.tests == summary.totals.passed {
+        // The other shards have the suites: an empty one is not a failure.
+        return exit::OK;
     }
     verdict(&summary, args.fail_on_flaky)
 }
@@ -108,6 +154,81 @@ fn browser_config(args: &RunArgs) -> crate::browser::BrowserConfig {
     }
 }
 
+/// The gate never passed: it is reported, every check is reported as not run, and the exit
+/// code says "the new version never went live" (or that the run was interrupted).
+fn gate_closed(
+    suites: &[Suite],
+    info: Arc<SuiteInfo>,
+    case: CaseResult,
+    mut reporters: Reporters,
+    cancel: &Cancel,
+    fail_on_flaky: bool,
+) -> i32 {
+    let started = SystemTime::now();
+    let checks: usize = suites.iter().map(|s| s.checks.len()).sum();
+    reporters.on_event(&Event::RunStarted { suites: suites.len() + 1, checks: checks + 1 });
+    if let Some(why) = cancel.reason() {
+        reporters.on_event(&Event::Interrupting(why));
+    }
+    let never_live = case.problem.as_ref().is_some_and(|p| p.type_ == ProblemType::Gate);
+    let mut totals = Totals::default();
+    totals.add(case.status);
+    let duration = case.duration;
+    for e in suite_events(info, vec![case]) {
+        reporters.on_event(&e);
+    }
+    let why =
+        if never_live { "not run: the new version never went live" } else { "not run: the deploy gate did not pass" };
+    for (index, s) in suites.iter().enumerate() {
+        let cases: Vec<CaseResult> = s
+            .checks
+            .iter()
+            .map(|c| {
+                let mut case = CaseResult::skipped(&c.name, Some(c.pos.line), why);
+                case.tags = c.tags.clone();
+                case
+            })
+            .collect();
+        for c in &cases {
+            totals.add(c.status);
+        }
+        let info = Arc::new(SuiteInfo {
+            index,
+            name: s.name.clone(),
+            file: s.file.clone(),
+            environment: s.environment.clone(),
+            base_url: s.base_url.clone(),
+            commit: s.commit.clone(),
+            started,
+        });
+        for e in suite_events(info, cases) {
+            reporters.on_event(&e);
+        }
+    }
+    let summary = RunSummary { started, duration, suites: suites.len() + 1, totals, interrupted: cancel.reason() };
+    reporters.on_event(&Event::RunFinished(summary));
+    if let Err(e) = reporters.finish() {
+        err(format_args!("error: {e}"));
+        return e.exit_code();
+    }
+    if never_live && summary.interrupted.is_none() {
+        err(format_args!("error: the new version never went live: no check ran (exit {})", exit::GATE_FAILED));
+        return exit::GATE_FAILED;
+    }
+    verdict(&summary, fail_on_flaky)
+}
+
+/// The events that report one suite and its decided cases.
+fn suite_events(info: Arc<SuiteInfo>, cases: Vec<CaseResult>) -> Vec<Event> {
+    let mut out = vec![Event::SuiteStarted { suite: info.clone() }];
+    let duration = cases.iter().map(|c| c.duration).sum::<Duration>();
+    for c in cases {
+        out.push(Event::CaseFinished { suite: info.clone(), case: Box::new(c) });
+    }
+    out.push(Event::SuiteFinished { suite: info, duration, setup_retried: Vec::new() });
+    out
+}
+
 fn report_options(args: &RunArgs) -> ReportOptions {
     let tty = std::io::stdout().is_terminal();
     ReportOptions {
@@ -118,7 +239,22 @@ fn report_options(args: &RunArgs) -> ReportOptions {
         progress: tty && std::env::var_os("CI").is_none(),
         verbose: args.verbose,
         fail_on_flaky: args.fail_on_flaky,
+        github: github_options(args),
+        shard: args.select.shard,
     }
+}
+
+/// GitHub Actions output when asked for, or when running in GitHub Actions.
+fn github_options(args: &RunArgs) -> Option<crate::report::github::GithubOptions> {
+    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    if args.no_github || !(args.github || in_actions) {
+        return None;
+    }
+    let path = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    Some(crate::report::github::GithubOptions {
+        workspace: path("GITHUB_WORKSPACE"),
+        step_summary: path("GITHUB_STEP_SUMMARY"),
+    })
 }
 
 /// A signal or the deadline came before the suites were loaded: every suite file named

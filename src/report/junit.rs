@@ -20,13 +20,15 @@ const MAX_DETAILS: usize = 16 * 1024;
 /// Gathers the run and writes the JUnit file at its end.
 pub struct JunitReporter {
     path: PathBuf,
+    /// The `<testsuites>` name: `shakedown`, or `shakedown (shard 2/3)`.
+    name: String,
     redactor: Redactor,
     gathered: Gathered,
 }
 
 impl JunitReporter {
-    pub fn new(path: PathBuf, redactor: Redactor) -> JunitReporter {
-        JunitReporter { path, redactor, gathered: Gathered::default() }
+    pub fn new(path: PathBuf, name: String, redactor: Redactor) -> JunitReporter {
+        JunitReporter { path, name, redactor, gathered: Gathered::default() }
     }
 }
 
@@ -36,7 +38,7 @@ impl Reporter for JunitReporter {
     }
 
     fn finish(&mut self) -> Result<(), ReportError> {
-        let xml = render(&self.gathered, &self.redactor)?;
+        let xml = render(&self.gathered, &self.name, &self.redactor)?;
         super::write::write_report(&self.path, xml.as_bytes()).map_err(|source| ReportError::Write {
             what: "JUnit",
             path: self.path.clone(),
@@ -46,8 +48,8 @@ impl Reporter for JunitReporter {
 }
 
 /// Renders the whole run as JUnit XML.
-pub fn render(run: &Gathered, redactor: &Redactor) -> Result<String, ReportError> {
-    let mut report = Report::new("shakedown");
+pub fn render(run: &Gathered, name: &str, redactor: &Redactor) -> Result<String, ReportError> {
+    let mut report = Report::new(name);
     if let Some(summary) = &run.summary {
         report.set_time(summary.duration);
         let started: chrono::DateTime<chrono::Utc> = summary.started.into();

@@ -4,6 +4,7 @@
 
 pub mod details;
 pub mod gather;
+pub mod github;
 pub mod json;
 pub mod junit;
 pub mod terminal;
@@ -51,6 +52,20 @@ pub struct ReportOptions {
     pub progress: bool,
     pub verbose: bool,
     pub fail_on_flaky: bool,
+    /// GitHub Actions annotations and step summary (`--github`, or `GITHUB_ACTIONS=true`).
+    pub github: Option<github::GithubOptions>,
+    /// `--shard K/N`, named in the reports so that each shard's report says which it is.
+    pub shard: Option<(u32, u32)>,
+}
+
+impl ReportOptions {
+    /// The run's name in reports: `shakedown`, or `shakedown (shard 2/3)`.
+    pub fn run_name(&self) -> String {
+        match self.shard {
+            Some((k, n)) => format!("shakedown (shard {k}/{n})"),
+            None => "shakedown".into(),
+        }
+    }
 }
 
 /// Every reporter of a run, fed the same events.
@@ -62,11 +77,15 @@ impl Reporters {
     /// The terminal, and a file reporter for each report asked for.
     pub fn new(opts: &ReportOptions, redactor: &Redactor) -> Reporters {
         let mut all: Vec<Box<dyn Reporter>> = Vec::new();
+        // First: it stops the runner's workflow commands before anything else is printed.
+        if let Some(gh) = &opts.github {
+            all.push(Box::new(github::GithubReporter::new(opts, gh.clone(), redactor.clone())));
+        }
         if opts.terminal {
             all.push(Box::new(terminal::Terminal::new(opts, redactor.clone())));
         }
         if let Some(path) = &opts.junit {
-            all.push(Box::new(junit::JunitReporter::new(path.clone(), redactor.clone())));
+            all.push(Box::new(junit::JunitReporter::new(path.clone(), opts.run_name(), redactor.clone())));
         }
         if let Some(path) = &opts.json {
             all.push(Box::new(json::JsonReporter::new(path.clone(), redactor.clone())));

@@ -41,6 +41,8 @@ pub enum CaseKind {
     Setup,
     Teardown,
     Load,
+    /// The deploy gate (`--gate`): waiting for the new version before any check.
+    Gate,
 }
 
 /// One testcase of the report.

@@ -52,6 +52,8 @@ pub enum ProblemType {
     Load,
     /// The check did not run (a reason, not a problem of the target).
     Skipped,
+    /// The deploy gate (`--gate`) never saw the new version live within its wait.
+    Gate,
 }
 
 impl ProblemType {
@@ -78,6 +80,7 @@ impl ProblemType {
             ProblemType::Interrupted => "interrupted",
             ProblemType::Load => "load",
             ProblemType::Skipped => "skipped",
+            ProblemType::Gate => "gate",
         }
     }
 

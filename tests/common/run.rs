@@ -292,7 +292,15 @@ impl Run {
                 && (k.starts_with("SHAKEDOWN_")
                     || matches!(
                         k,
-                        "BASE_URL" | "GIT_SHA" | "GITHUB_SHA" | "SMOKE_PASSWORD" | "NO_COLOR" | "RUST_BACKTRACE"
+                        "BASE_URL"
+                            | "GIT_SHA"
+                            | "GITHUB_SHA"
+                            | "SMOKE_PASSWORD"
+                            | "NO_COLOR"
+                            | "RUST_BACKTRACE"
+                            | "GITHUB_ACTIONS"
+                            | "GITHUB_STEP_SUMMARY"
+                            | "GITHUB_WORKSPACE"
                     ))
             {
                 cmd.env_remove(k);
