@@ -35,7 +35,7 @@ pub fn details(p: &Problem, r: &Redactor) -> String {
     let mut out = String::new();
     if let Some(s) = &p.step {
         let kind = if s.browser { " (browser)" } else { "" };
-        let _ = writeln!(out, "{}{kind} at {}:{}:{}", r.redact(&s.label), s.file, s.line, s.col);
+        let _ = writeln!(out, "{}{kind} at {}:{}:{}", s.label, s.file, s.line, s.col);
     }
     if let Some(req) = &p.request {
         let _ = writeln!(out, "{}", r.redact(req));

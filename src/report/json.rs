@@ -61,8 +61,8 @@ pub fn render(run: &Gathered, r: &Redactor) -> Result<String, ReportError> {
 fn suite(s: &SuiteResult, r: &Redactor) -> Value {
     let i = &s.info;
     json!({
-        "name": r.redact(&i.name),
-        "file": r.redact(&i.file.display().to_string()),
+        "name": &i.name,
+        "file": i.file.display().to_string(),
         "environment": r.redact(&i.environment),
         "base_url": i.base_url.as_deref().map(|u| r.redact(u)),
         "commit": i.commit.as_deref().map(|c| r.redact(c)),
@@ -75,7 +75,7 @@ fn suite(s: &SuiteResult, r: &Redactor) -> Value {
 
 fn case(c: &CaseResult, r: &Redactor) -> Value {
     json!({
-        "name": r.redact(&c.name),
+        "name": &c.name,
         "kind": c.kind,
         "line": c.line,
         "status": c.status,
@@ -84,7 +84,7 @@ fn case(c: &CaseResult, r: &Redactor) -> Value {
         "duration": secs(c.duration),
         "log": r.redact(&c.log),
         "attachments": c.attachments.iter().map(|a| r.redact(&a.display().to_string())).collect::<Vec<_>>(),
-        "tags": c.tags.iter().map(|t| r.redact(t)).collect::<Vec<_>>(),
+        "tags": &c.tags,
         "retried_steps": c.retried_steps.iter().map(|s| retried(s, r)).collect::<Vec<_>>(),
     })
 }

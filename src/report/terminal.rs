@@ -84,7 +84,7 @@ impl Terminal {
     fn case_line(&self, suite: &str, c: &CaseResult) -> String {
         let label = self.paint(Self::status_style(c.status), &format!("{:>5}", c.status.label()));
         let time = self.paint(DIM, &format!("({})", crate::duration::human(c.duration)));
-        let mut line = format!("{label}  {} › {} {time}", self.m(suite), self.m(&c.name));
+        let mut line = format!("{label}  {} › {} {time}", printable(suite), printable(&c.name));
         if c.status == Status::Flaky {
             line.push_str(&format!(" passed after {} failed attempt(s)", c.earlier_attempts.len()));
         }
@@ -142,7 +142,7 @@ impl Terminal {
 
     /// One block of the problems list: where, what, the details, the log, the attachments.
     fn problem(&self, suite: &SuiteInfo, c: &CaseResult) {
-        let name = format!("{} › {}", self.m(&suite.name), self.m(&c.name));
+        let name = format!("{} › {}", printable(&suite.name), printable(&c.name));
         let Some(p) = &c.problem else {
             // A flaky pass: show the attempts that failed.
             let head = format!("\n{} {name}  {}", self.paint(YELLOW, "FLAKY"), self.location(&suite.file, c.line));
@@ -173,8 +173,8 @@ impl Terminal {
 
     fn location(&self, file: &std::path::Path, line: Option<u32>) -> String {
         let text = match line {
-            Some(l) => format!("{}:{l}", self.m(&file.display().to_string())),
-            None => self.m(&file.display().to_string()),
+            Some(l) => format!("{}:{l}", file.display()),
+            None => file.display().to_string(),
         };
         self.paint(DIM, &text)
     }
@@ -197,7 +197,7 @@ impl Reporter for Terminal {
             }
             Event::SuiteStarted { suite } => {
                 if let Some(pb) = &self.progress {
-                    pb.set_message(self.m(&suite.name));
+                    pb.set_message(printable(&suite.name));
                 }
             }
             Event::CaseFinished { suite, case } => {
@@ -222,7 +222,7 @@ impl Reporter for Terminal {
             }
             Event::SuiteFinished { suite, setup_retried, .. } => {
                 for r in setup_retried {
-                    let text = format!("↻ {} › setup: {}", self.m(&suite.name), self.m(&r.to_string()));
+                    let text = format!("↻ {} › setup: {}", printable(&suite.name), printable(&r.to_string()));
                     self.line(&format!("       {}", self.paint(YELLOW, &text)));
                 }
             }
