@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod diagnostic;
+pub mod fuzz;
 pub mod template;
 pub mod yaml;
 

@@ -32,6 +32,10 @@ pub struct LoadContext {
     pub environment: Option<String>,
 }
 
+/// The most problems shown for one file: a generated or mangled file can have tens of
+/// thousands, and each is an excerpt of its line.
+const MAX_DIAGNOSTICS: usize = 50;
+
 /// Reads and compiles one suite file.
 pub fn load_file(path: &Path, cx: &LoadContext) -> Result<Suite, FileDiagnostics> {
     let display = display_path(path);
@@ -40,9 +44,9 @@ pub fn load_file(path: &Path, cx: &LoadContext) -> Result<Suite, FileDiagnostics
         source,
         diagnostics: vec![Diagnostic { pos, len: None, message, help: None }],
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_suite_bytes(path) {
         Ok(b) => b,
-        Err(e) => return Err(fail(format!("cannot read the suite file: {e}"), None, None)),
+        Err(message) => return Err(fail(message, None, None)),
     };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -57,6 +61,64 @@ pub fn load_file(path: &Path, cx: &LoadContext) -> Result<Suite, FileDiagnostics
     };
     let source: Arc<str> = Arc::from(text.as_str());
     compile_source(source, display, path.parent().unwrap_or(Path::new(".")), cx)
+}
+
+/// The bytes of a suite file, refusing what is not a regular file (a FIFO would block the
+/// read forever, `/dev/zero` would never end) and what is over the size limit, before
+/// reading. The file is opened without blocking and checked again through the open handle,
+/// and read through a bounded reader in case it grows meanwhile.
+fn read_suite_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cap = yaml::MAX_SUITE_BYTES as u64;
+    let check = |meta: &std::fs::Metadata| -> Result<(), String> {
+        if !meta.is_file() {
+            return Err(format!("the suite is not a regular file (it is {}); suites are YAML files", file_kind(meta)));
+        }
+        if meta.len() > cap {
+            return Err(too_big(meta.len()));
+        }
+        Ok(())
+    };
+    let cannot = |e: std::io::Error| format!("cannot read the suite file: {e}");
+    check(&std::fs::metadata(path).map_err(cannot)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits());
+    }
+    let file = options.open(path).map_err(cannot)?;
+    check(&file.metadata().map_err(cannot)?)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > cap {
+        return Err(format!("the file grew past {cap} bytes while it was read; larger suites are refused"));
+    }
+    Ok(bytes)
+}
+
+fn too_big(len: u64) -> String {
+    format!("the file is {len} bytes; suites larger than {} bytes are refused", yaml::MAX_SUITE_BYTES)
+}
+
+/// "a folder", "a FIFO", "a device", …: what a path that is not a regular file is.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() { "a folder" } else { "something other than a file" }
 }
 
 /// Compiles a suite from its text; `dir` is where relative file references point.
@@ -83,7 +145,7 @@ pub fn compile_source(
     };
     let mut cx = Compiler {
         diags: Vec::new(),
-        source: &source,
+        lines: crate::load::diagnostic::source_lines(&source).collect(),
         env: &lcx.env,
         secrets: HashMap::new(),
         vars: HashMap::new(),
@@ -104,6 +166,16 @@ pub fn compile_source(
                 d.help = d.help.as_deref().map(|h| masks.redact(h));
             }
             diagnostics.sort_by_key(|d| d.pos);
+            if diagnostics.len() > MAX_DIAGNOSTICS {
+                let more = diagnostics.len() - MAX_DIAGNOSTICS;
+                diagnostics.truncate(MAX_DIAGNOSTICS);
+                diagnostics.push(Diagnostic {
+                    pos: None,
+                    len: None,
+                    message: format!("{more} more problems in this file are not shown"),
+                    help: Some("fix these first: later problems are often caused by earlier ones".into()),
+                });
+            }
             if diagnostics.is_empty() {
                 diagnostics.push(Diagnostic {
                     pos: None,
@@ -130,7 +202,8 @@ pub fn display_path(path: &Path) -> PathBuf {
 
 struct Compiler<'a> {
     diags: Vec<Diagnostic>,
-    source: &'a str,
+    /// The source's lines as YAML counts them, to find expressions in.
+    lines: Vec<&'a str>,
     env: &'a HashMap<String, String>,
     /// Declared secret names, with their values when set.
     secrets: HashMap<String, Option<String>>,

@@ -12,24 +12,50 @@ use std::path::PathBuf;
 impl Compiler<'_> {
     /// Where an expression sits in the file: found by searching the source from the node.
     fn expr_pos(&self, node: &Node, raw: &str) -> (Pos, usize) {
-        let mut line_no = node.pos.line;
-        for (i, line) in self.source.lines().enumerate().skip(node.pos.line.saturating_sub(1) as usize) {
-            let from = if i + 1 == node.pos.line as usize {
-                line.char_indices().nth(node.pos.col.saturating_sub(1) as usize).map_or(line.len(), |(b, _)| b)
+        self.expr_positions(node, &[raw]).pop().unwrap_or((node.pos, raw.len()))
+    }
+
+    /// Where each of a string's expressions (in order) sits in the file, found by searching the
+    /// source onwards from the node, each after the one before. One pass over the lines, so
+    /// a string with thousands of expressions costs no more than reading it; once one is not
+    /// found as written (YAML escapes), the rest point at the node.
+    fn expr_positions(&self, node: &Node, raws: &[&str]) -> Vec<(Pos, usize)> {
+        let first_line = node.pos.line.saturating_sub(1) as usize;
+        let lines = self.lines.get(first_line..).map_or(&[][..], |l| &l[..l.len().min(51)]);
+        let mut out = Vec::with_capacity(raws.len());
+        // The cursor: a line, a byte offset in it and the column (0-based, in characters) there.
+        let (mut li, mut byte, mut col) = (0, 0, 0);
+        if let Some(line) = lines.first() {
+            byte = line.char_indices().nth(node.pos.col.saturating_sub(1) as usize).map_or(line.len(), |(b, _)| b);
+            col = line[..byte].chars().count();
+        }
+        let mut lost = false;
+        for raw in raws {
+            let found = if lost {
+                None
             } else {
-                0
+                (li..lines.len()).find_map(|l| {
+                    let from = if l == li { byte } else { 0 };
+                    lines[l].get(from..).and_then(|rest| rest.find(raw)).map(|at| (l, from + at))
+                })
             };
-            if let Some(at) = line.get(from..).and_then(|l| l.find(raw)) {
-                let col = line[..from + at].chars().count() as u32 + 1;
-                return (Pos::new(i as u32 + 1, col), raw.len());
-            }
-            line_no = i as u32 + 1;
-            if line_no > node.pos.line + 50 {
-                break;
+            match found {
+                Some((l, at)) => {
+                    if l != li {
+                        (li, byte, col) = (l, 0, 0);
+                    }
+                    col += lines[l][byte..at].chars().count();
+                    out.push((Pos::new((first_line + l) as u32 + 1, col as u32 + 1), raw.len()));
+                    byte = at + raw.len();
+                    col += raw.chars().count();
+                }
+                None => {
+                    lost = true;
+                    out.push((node.pos, raw.len()));
+                }
             }
         }
-        let _ = line_no;
-        (node.pos, raw.len())
+        out
     }
 
     /// A string (or number) with `${{ }}` interpolations, all names resolved.
@@ -58,12 +84,35 @@ impl Compiler<'_> {
             }
             r.ok()
         });
-        for (e, (message, help)) in problems {
-            let raw = text.get(e.offset..e.offset + e.len).unwrap_or("${{");
-            let (pos, len) = self.expr_pos(node, raw);
+        let raws: Vec<&str> =
+            problems.iter().map(|(e, _)| text.get(e.offset..e.offset + e.len).unwrap_or("${{")).collect();
+        let places = self.expr_positions(node, &raws);
+        for ((_, (message, help)), (pos, len)) in problems.into_iter().zip(places) {
             self.diags.push(Diagnostic { pos: Some(pos), len: Some(len), message, help });
         }
         t
+    }
+
+    /// Text that is checked when the suite loads (a CSS selector, a JSONPath, a link text, a
+    /// file name), with its `${{ }}` filled in then: variables, the environment and secrets
+    /// are known at load time; a captured value is not, so it is refused rather than sent as
+    /// written.
+    pub(super) fn load_time_string(&mut self, node: &Node, what: &str) -> Option<String> {
+        let text = self.string(node, what)?;
+        if !text.contains("${{") {
+            return Some(text);
+        }
+        match self.template(node, what)?.as_static() {
+            Some(s) => Some(s),
+            None => {
+                self.err_help(
+                    node.pos,
+                    format!("{what} cannot use a captured value: it is checked when the suite loads"),
+                    "use a variable (`vars`, --var) or `env.NAME` here, which are known at load time",
+                );
+                None
+            }
+        }
     }
 
     fn resolve(&self, e: &RawExpr) -> Result<Resolved, (String, Option<String>)> {
@@ -138,7 +187,7 @@ impl Compiler<'_> {
     }
 
     pub(super) fn file_ref(&mut self, node: &Node, what: &str) -> Option<PathBuf> {
-        let s = self.string(node, what)?;
+        let s = self.load_time_string(node, what)?;
         let path = self.dir.join(&s);
         if !path.is_file() {
             self.err_help(
