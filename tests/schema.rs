@@ -1025,8 +1025,10 @@ teardown:
 - screenshot: after login
 - screenshot: 1
 - eval: document.title
-- eval: { js: "return 1 + 1;", expect: 2, capture: two }
-- eval: { js: "1", expect: { gte: 1 } }
+- eval: { script: "return 1 + 1;", expect: 2, capture: two }
+- eval: { expression: "1", expect: { gte: 1 } }
+- eval: { script: "const n = 2;\nreturn n;" }
+- eval: "returned.value"
 - no_console_errors: true
 "##,
             ),
@@ -1046,7 +1048,7 @@ teardown:
         valid(
             "a browser capture and an eval capture used later",
             check(
-                "browser:\n  - capture: { t: { title: true } }\n  - eval: { js: x, capture: n }\n  - goto: \"/a?t=${{ t }}&n=${{ n }}\"\n  - see: h1",
+                "browser:\n  - capture: { t: { title: true } }\n  - eval: { expression: x, capture: n }\n  - goto: \"/a?t=${{ t }}&n=${{ n }}\"\n  - see: h1",
             ),
         ),
         valid(
@@ -1127,12 +1129,23 @@ teardown:
         invalid("`wait_for` with an unknown state", browser("- wait_for: { selector: h1, state: shown }")),
         invalid("`wait_for` with an unknown key", browser("- wait_for: { selector: h1, visible: true }")),
         invalid("`wait_for` of an empty selector", browser("- wait_for: \"\"")),
-        invalid("`eval` without js", browser("- eval: { expect: 2 }")),
+        invalid("`eval` without expression or script", browser("- eval: { expect: 2 }")),
         invalid("`eval` of a number", browser("- eval: 1")),
-        invalid("`eval` with an unknown key", browser("- eval: { js: x, script: y }")),
-        invalid("`eval` with an empty expect", browser("- eval: { js: x, expect: {} }")),
-        invalid("`eval` capture name with a dot", browser("- eval: { js: x, capture: a.b }")),
-        invalid("`eval` capture that is a number", browser("- eval: { js: x, capture: 1 }")),
+        invalid("`eval` with both expression and script", browser("- eval: { expression: x, script: y }")),
+        invalid("`eval` with `js`, which says neither", browser("- eval: { js: x }")),
+        invalid("`eval` with an unknown key", browser("- eval: { expression: x, code: y }")),
+        invalid("`eval` with an empty expect", browser("- eval: { expression: x, expect: {} }")),
+        invalid("`eval` capture name with a dot", browser("- eval: { expression: x, capture: a.b }")),
+        invalid("`eval` capture that is a number", browser("- eval: { script: return x, capture: 1 }")),
+        invalid("`eval` of an empty expression", browser("- eval: \"\"")),
+        invalid("`eval` of blank text", browser("- eval: \"  \"")),
+        invalid("`eval` with an empty expression", browser("- eval: { expression: \"\" }")),
+        invalid("`eval` with an empty script", browser("- eval: { script: \" \" }")),
+        invalid("`eval` of an expression that is a function body", browser("- eval: return document.title")),
+        invalid(
+            "`eval` with an expression that is a function body",
+            browser("- eval: { expression: \"  return 1;\" }"),
+        ),
         invalid("`no_console_errors: false`", browser("- no_console_errors: false")),
         invalid("`no_console_errors` as text", browser("- no_console_errors: \"true\"")),
         invalid("an empty screenshot name", browser("- screenshot: \"\"")),
@@ -1185,18 +1198,8 @@ teardown:
             "the compiler takes a `state` that is not a string as `visible`",
         ),
         schema_stricter(
-            "`eval` of an empty script",
-            browser("- eval: \"\""),
-            "the compiler runs an empty script (it returns null)",
-        ),
-        schema_stricter(
-            "`eval` with an empty js",
-            browser("- eval: { js: \"\" }"),
-            "the compiler runs an empty script (it returns null)",
-        ),
-        schema_stricter(
-            "`eval` with a number as js",
-            browser("- eval: { js: 1 }"),
+            "`eval` with a number as the expression",
+            browser("- eval: { expression: 1 }"),
             "the compiler takes a number as the script text (but not `eval: 1`)",
         ),
         schema_stricter(
@@ -1357,7 +1360,7 @@ fn key_probes() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "`eval`",
-            browser(&format!("- eval: {{ js: x, {p}: 1 }}")),
+            browser(&format!("- eval: {{ expression: x, {p}: 1 }}")),
             vec!["/$defs/browserStep/properties/eval/anyOf/1/properties"],
         ),
         (

@@ -44,8 +44,8 @@ impl Session {
                 }
                 Ok(())
             }
-            BrowserAction::Eval { script, expect, capture } => {
-                self.eval(script, expect.as_ref(), capture.as_deref(), cx).await
+            BrowserAction::Eval { script, form, expect, capture } => {
+                self.eval(script, *form, expect.as_ref(), capture.as_deref(), cx).await
             }
             BrowserAction::NoConsoleErrors => self.no_console_errors(cx).await,
         }
@@ -255,24 +255,39 @@ impl Session {
         })
     }
 
+    /// Runs the script as the suite says it is written (an expression or a function body);
+    /// `undefined` is no value, so `exists: true` fails on it and it cannot be captured.
     async fn eval(
         &self,
         script: &Template,
+        form: crate::suite::browser::ScriptForm,
         expect: Option<&Predicate>,
         capture: Option<&str>,
         cx: &mut StepContext<'_>,
     ) -> Result<(), Problem> {
         let js = render(script, cx)?;
-        let body = if js.contains("return ") { js.clone() } else { format!("return ({js});") };
         let _ = writeln!(cx.log, "→ eval {js}");
-        let v = self.wd("execute script", self.client.execute(&body, Vec::new())).await?;
+        let answer = self.wd("execute script", self.client.execute(&form.wrap(&js), Vec::new())).await?;
+        let value = match answer {
+            Json::Array(pair) if pair.len() == 2 && pair[0] == Json::Bool(true) => None,
+            Json::Array(mut pair) if pair.len() == 2 => pair.pop(),
+            other => {
+                let why = format!("the browser answered the script with {other}, not its result");
+                return Err(Problem::error(ProblemType::Script, why));
+            }
+        };
         if let Some(pred) = expect {
-            let verdict = judge::judge_eval(cx.pos, pred, &v, cx.captures);
+            let mut verdict = judge::Verdict::default();
+            verdict.add(cx.pos, "eval".into(), judge::eval(pred, value.as_ref(), cx.captures, true));
             if !verdict.findings.is_empty() {
                 return Err(Problem::findings(verdict.findings));
             }
         }
         if let Some(name) = capture {
+            let Some(v) = value else {
+                let why = format!("the script's result is undefined: nothing to capture as `{name}`");
+                return Err(Problem::failure(ProblemType::Capture, why));
+            };
             cx.captures.insert(name.to_string(), v);
         }
         Ok(())

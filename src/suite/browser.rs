@@ -81,10 +81,37 @@ pub enum BrowserAction {
     Screenshot(String),
     Eval {
         script: Template,
+        /// Whether `script` is an expression or a function body that must `return`.
+        form: ScriptForm,
         expect: Option<Predicate>,
         capture: Option<String>,
     },
     NoConsoleErrors,
+}
+
+/// How the JavaScript of an `eval` is written: the suite says which, as a guess would get an
+/// arrow function with a block body (`() => { … }`) wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptForm {
+    /// `eval: text` or `eval: { expression: … }`: its value is the result.
+    Expression,
+    /// `eval: { script: … }`: a function body; its `return` is the result.
+    FunctionBody,
+}
+
+impl ScriptForm {
+    /// The WebDriver script that runs `js` and returns `[undefined?, value]`, so that
+    /// `undefined` (no `return`, a missing property) is told apart from `null`.
+    pub fn wrap(self, js: &str) -> String {
+        let call = match self {
+            // The line breaks keep a trailing `// comment` from swallowing the wrapper.
+            ScriptForm::Expression => format!("(function () {{ return (\n{js}\n); }})()"),
+            ScriptForm::FunctionBody => format!("(function () {{\n{js}\n}})()"),
+        };
+        format!(
+            "const __shakedown_v = {call};\nreturn [__shakedown_v === undefined, __shakedown_v === undefined ? null : __shakedown_v];"
+        )
+    }
 }
 
 /// What a waiting assertion looks at.
@@ -130,4 +157,22 @@ pub enum BrowserCapture {
     Attr(Target, String),
     Title,
     Url,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScriptForm;
+
+    #[test]
+    fn eval_scripts_are_wrapped_as_the_suite_says() {
+        let e = ScriptForm::Expression.wrap("(() => { return 1; })() // done");
+        assert!(e.contains("return (\n(() => { return 1; })() // done\n);"), "{e}");
+        let b = ScriptForm::FunctionBody.wrap("const n = 1;\nreturn n;");
+        assert!(b.contains("(function () {\nconst n = 1;\nreturn n;\n})()"), "{b}");
+        for w in [e, b] {
+            assert!(w.ends_with(
+                "return [__shakedown_v === undefined, __shakedown_v === undefined ? null : __shakedown_v];"
+            ));
+        }
+    }
 }

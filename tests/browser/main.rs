@@ -22,6 +22,8 @@ fn main() {
             page_that_disagrees_with_the_api_fails_with_a_screenshot_in_junit,
             wrong_text_missing_element_and_waiting_out_fail_each_with_their_reason,
             form_controls_keys_hover_eval_and_captures,
+            eval_says_how_its_script_is_written_and_undefined_is_no_value,
+            selectors_and_link_texts_are_interpolated_at_load,
             console_errors_fail_only_when_asked_for,
             cookies_cross_between_http_and_browser_both_ways,
             sigint_mid_check_writes_the_report_and_leaves_no_browser_behind,
@@ -240,7 +242,7 @@ checks:
       - see: { selector: "#summary", text: { contains: terms=false } }
       - hover: "#menu"
       - wait_for: { selector: "#submenu", state: visible }
-      - eval: { js: "document.querySelectorAll('option').length", expect: 2, capture: options }
+      - eval: { expression: "document.querySelectorAll('option').length", expect: 2, capture: options }
       - capture: { link: { selector: "#to-products", attr: href }, heading: h1 }
       - click: link=All products
       - wait_for: { url: /products }
@@ -250,6 +252,81 @@ checks:
 "##,
     );
     let run = run_suite(&fx, &suite, &["-v"]);
+    assert_eq!(run.code, 0, "{}", run.show());
+}
+
+/// An arrow function with a block body is an expression whose value is the result, not a
+/// function body to run as is (which returned nothing, so `not_contains` held); `undefined` is
+/// no value, so `exists: true` fails on it.
+fn eval_says_how_its_script_is_written_and_undefined_is_no_value() {
+    let fx = fixture();
+    let suite = Suite::new("eval").raw(
+        r##"name: eval
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: arrow function with a block body
+    browser:
+      - goto: /widgets
+      - eval: { expression: "(() => { return document.querySelector('h1').textContent; })()", expect: { not_contains: Widgets } }
+  - name: undefined exists
+    browser:
+      - goto: /widgets
+      - eval: { expression: "undefined", expect: { exists: true } }
+  - name: a function body without return
+    browser:
+      - goto: /widgets
+      - eval: { script: "document.title", expect: { not_contains: nothing-like-this } }
+  - name: what holds
+    browser:
+      - goto: /widgets
+      - eval: { script: "const n = 2;\nreturn n * 2;", expect: 4, capture: four }
+      - eval: { expression: "(() => { return document.querySelector('h1').textContent; })()", expect: Widgets }
+      - eval: { expression: "undefined", expect: { exists: false } }
+      - eval: { expression: "null", expect: { exists: true, equals: null } }
+      - eval: "window.no_such_thing"
+      - eval: { expression: "1 + 1 // a comment at the end", expect: 2 }
+  - name: undefined cannot be captured
+    browser:
+      - goto: /widgets
+      - eval: { script: "let x = 1;", capture: nothing }
+      - see: h1
+"##,
+    );
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    for (name, needle) in [
+        ("arrow function with a block body", "Widgets"),
+        ("undefined exists", "a value"),
+        ("a function body without return", "no such value"),
+        ("undefined cannot be captured", "nothing to capture as `nothing`"),
+    ] {
+        let c = run.case_xml(name);
+        assert!(c.contains("<failure") && c.contains(needle), "{name}: {c}");
+    }
+    let ok = run.case_xml("what holds");
+    assert!(!ok.contains("<failure") && !ok.contains("<error"), "{ok}");
+}
+
+/// `${{ }}` in browser targets (CSS and `link=`) is filled in when the suite loads.
+fn selectors_and_link_texts_are_interpolated_at_load() {
+    let fx = fixture();
+    let suite = Suite::new("targets").raw(
+        r##"name: targets
+base_url: ${{ env.BASE_URL }}
+vars: { link: All products, summary: summary }
+checks:
+  - name: interpolated targets
+    browser:
+      - goto: /widgets
+      - check: "#${{ env.TERMS_ID }}"
+      - see: { selector: "#${{ vars.summary }}", text: { contains: terms=true } }
+      - click: "link=${{ link }}"
+      - wait_for: { url: /products }
+"##,
+    );
+    let marker = unique("sdtest");
+    let run = browser_run(&fx, &marker).env("TERMS_ID", "terms").suite(&suite).run();
+    assert_no_orphans(&marker);
     assert_eq!(run.code, 0, "{}", run.show());
 }
 
@@ -327,7 +404,7 @@ checks:
         capture: { fresh: { cookie: session } }
       - goto: /dashboard
       - see: { selector: .role, text: maintainer }
-      - eval: { js: "document.cookie.length >= 0", expect: true }
+      - eval: { expression: "document.cookie.length >= 0", expect: true }
 "##,
     );
     let run = run_suite(&fx, &suite, &["-v"]);

@@ -27,6 +27,7 @@ mod interrupt;
 mod json_report;
 mod junit;
 mod lifecycle;
+mod load_time_text;
 mod retries;
 mod secrets;
 mod shard;

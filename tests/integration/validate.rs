@@ -240,6 +240,17 @@ fn hostile_files_are_errors_not_crashes() {
         ("scalar.yaml", b"42\n".to_vec()),
         ("tabs.yaml", b"name: x\nchecks:\n\t- name: a\n".to_vec()),
         ("bom-latin1.yaml", b"\xef\xbb\xbfname: caf\xe9\n".to_vec()),
+        // A status that is not ASCII, and values that are line terminators other than `\n`:
+        // each is a problem at its line and column, shown in an excerpt.
+        ("status-euro.yaml", odd_status("\"€\"")),
+        ("status-ls.yaml", odd_status("\"\u{2028}\"")),
+        ("status-nel.yaml", odd_status("\"\u{85}\"")),
+        ("status-ps-plain.yaml", odd_status("\u{2029}")),
+        ("status-ls-block.yaml", odd_status("\n        \u{2028}\u{85}")),
+        (
+            "cr-lines.yaml",
+            "name: x\rchecks:\r  - name: a\r    request: GET /\r    expect: { status: \"\u{2028}\" }\r".into(),
+        ),
     ];
     for (name, bytes) in &files {
         // `run` and `validate` load alike; the alias bomb, slow to refuse in a debug build,
@@ -255,6 +266,21 @@ fn hostile_files_are_errors_not_crashes() {
             }
         }
     }
+    // The odd values are reported at their place, with an excerpt of the line.
+    for name in ["status-euro.yaml", "status-ls.yaml", "status-nel.yaml", "cr-lines.yaml"] {
+        let done = Run::validate()
+            .file(name, files.iter().find(|f| f.0 == name).map_or(vec![], |f| f.1.clone()))
+            .path(name)
+            .run();
+        done.assert_stderr_has(&format!("{name}:5:23"));
+        done.assert_stderr_has("not a status code");
+        done.assert_stderr_has("5 |     expect: { status:");
+    }
+}
+
+/// A suite whose only problem is the status written as `value`, on line 5, column 23.
+fn odd_status(value: &str) -> Vec<u8> {
+    format!("name: x\nchecks:\n  - name: a\n    request: GET /\n    expect: {{ status: {value} }}\n").into_bytes()
 }
 
 /// `shakedown validate 2>&1 | head -1` must not turn into a crash when `head` goes away.
@@ -285,4 +311,45 @@ fn a_missing_path_is_a_usage_error() {
     let empty = Run::validate().file("notes.txt", "not a suite").path(".").run();
     empty.assert_exit(2);
     empty.assert_stderr_has("no suite files");
+}
+
+/// A FIFO named `*.yaml` would block the read forever and a link to `/dev/zero` would never
+/// end: both are refused from their metadata, before a byte is read, next to a good suite.
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_before_reading() {
+    let run = Run::validate()
+        .file("suites/good.yaml", "name: good\nchecks:\n  - name: a\n    request: GET http://localhost/\n");
+    let suites = run.dir().join("suites");
+    let made = std::process::Command::new("mkfifo").arg(suites.join("pipe.yaml")).status().expect("run mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    std::os::unix::fs::symlink("/dev/zero", suites.join("zero.yaml")).expect("symlink to /dev/zero");
+    let big = std::fs::File::create(suites.join("sparse.yaml")).expect("create");
+    big.set_len(64 << 20).expect("a sparse 64 MiB file");
+    let done = run.path("suites").spawn().finish(std::time::Duration::from_secs(20));
+    done.assert_exit(2);
+    assert!(done.elapsed < std::time::Duration::from_secs(10), "took {:?}", done.elapsed);
+    done.assert_stderr_has("pipe.yaml");
+    done.assert_stderr_has("the suite is not a regular file (it is a FIFO (named pipe))");
+    done.assert_stderr_has("zero.yaml");
+    done.assert_stderr_has("the suite is not a regular file (it is a device)");
+    done.assert_stderr_has("sparse.yaml");
+    done.assert_stderr_has("the file is 67108864 bytes; suites larger than 4194304 bytes are refused");
+}
+
+/// A mangled or generated file with thousands of problems on one long line: the first fifty
+/// are shown, each at its own column, with a count of the rest, in well under a second per
+/// thousand (it took minutes when each problem searched and rendered the whole line).
+#[test]
+fn thousands_of_problems_show_the_first_fifty_quickly() {
+    let line = format!("    request: GET /x/{}", "${{ nope }}".repeat(20_000));
+    let text = format!("name: many\nchecks:\n  - name: a\n{line}\n");
+    let done =
+        Run::validate().file("many.yaml", &text).path("many.yaml").spawn().finish(std::time::Duration::from_secs(30));
+    done.assert_exit(2);
+    assert!(done.elapsed < std::time::Duration::from_secs(15), "took {:?}", done.elapsed);
+    done.assert_stderr_has("many.yaml:4:21");
+    done.assert_stderr_has("many.yaml:4:32");
+    done.assert_stderr_has("19950 more problems in this file are not shown");
+    assert_eq!(done.stderr.matches("undefined variable `nope`").count(), 50, "{}", done.stderr);
 }

@@ -121,8 +121,16 @@ impl Compiler<'_> {
         self.target_str(&s, node)
     }
 
+    /// A selector written as `s` at `at` (the node whose text it is): CSS, `xpath=`, `//…` or
+    /// `link=`, with `${{ }}` filled in at load time.
     pub(super) fn target_str(&mut self, s: &str, at: &Node) -> Option<Target> {
-        let s = s.trim();
+        let filled;
+        let s = if s.contains("${{") {
+            filled = self.load_time_string(at, "a selector")?;
+            filled.trim()
+        } else {
+            s.trim()
+        };
         let (how, value) = if let Some(x) = s.strip_prefix("xpath=") {
             (How::XPath, x)
         } else if s.starts_with("//") || s.starts_with("(//") {
@@ -259,17 +267,51 @@ impl Compiler<'_> {
         Some(clean)
     }
 
-    /// `eval: script`, or `eval: { js: script, expect: comparison, capture: name }`.
+    /// `eval: expression`, or `eval: { expression | script, expect: comparison, capture: name }`:
+    /// an expression's value is the result; a `script` is a function body that must `return`.
     fn eval(&mut self, n: &Node) -> Option<BrowserAction> {
         if let Value::Str(_) = &n.value {
-            return Some(BrowserAction::Eval { script: self.template(n, "`eval`")?, expect: None, capture: None });
+            let script = self.script(n, ScriptForm::Expression)?;
+            return Some(BrowserAction::Eval { script, form: ScriptForm::Expression, expect: None, capture: None });
         }
-        let f = self.fields(n, "`eval`", &["js", "expect", "capture"])?;
-        let js = f.get("js").or_else(|| {
-            self.err(n.pos, "`eval` needs `js`: a JavaScript expression");
-            None
-        })?;
-        let script = self.template(js, "`js`")?;
+        // The name is known to later steps even if this step has a problem, so that one
+        // mistake is reported once, not again at each use of the name.
+        if let Value::Map(entries) = &n.value
+            && let Some(name) =
+                entries.iter().find(|(k, _)| k.as_str() == Some("capture")).and_then(|(_, v)| v.as_str())
+            && super::valid_name(name)
+        {
+            self.captures.insert(name.to_string());
+        }
+        // `js` (which said neither) gets its own message rather than "unknown key".
+        if let Value::Map(entries) = &n.value
+            && let Some((js, _)) = entries.iter().find(|(k, _)| k.as_str() == Some("js"))
+        {
+            self.err_help(
+                js.pos,
+                "`js` does not say how the JavaScript is written",
+                "write `expression: …` for an expression (its value is the result), or `script: …` for a function body that must `return` the result",
+            );
+            return None;
+        }
+        let f = self.fields(n, "`eval`", &["expression", "script", "expect", "capture"])?;
+        let (form, code) = match (f.get("expression"), f.get("script")) {
+            (Some(e), None) => (ScriptForm::Expression, e),
+            (None, Some(s)) => (ScriptForm::FunctionBody, s),
+            (Some(_), Some(_)) => {
+                self.err(n.pos, "`eval` takes `expression` or `script`, not both");
+                return None;
+            }
+            (None, None) => {
+                self.err_help(
+                    n.pos,
+                    "`eval` needs `expression` or `script`",
+                    "e.g. `eval: { expression: document.title, expect: Home }`, or `eval: { script: \"return 1 + 1;\" }`",
+                );
+                return None;
+            }
+        };
+        let script = self.script(code, form)?;
         let expect = match f.get("expect") {
             Some(e) => Some(self.predicate(e, false)?),
             None => None,
@@ -284,7 +326,30 @@ impl Compiler<'_> {
         if let Some(c) = &capture {
             self.captures.insert(c.clone());
         }
-        Some(BrowserAction::Eval { script, expect, capture })
+        Some(BrowserAction::Eval { script, form, expect, capture })
+    }
+
+    /// The JavaScript of an `eval`: not empty, and an expression does not start with `return`
+    /// (that is a function body: `script:`).
+    fn script(&mut self, n: &Node, form: ScriptForm) -> Option<crate::load::template::Template> {
+        let text = n.scalar_text();
+        if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            self.err(n.pos, "the JavaScript of `eval` is empty");
+            return None;
+        }
+        let starts_with_return =
+            text.as_deref().and_then(|t| t.trim_start().strip_prefix("return")).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '$')
+            });
+        if form == ScriptForm::Expression && starts_with_return {
+            self.err_help(
+                n.pos,
+                "this is a function body (it starts with `return`), not an expression",
+                "write `eval: { script: … }` for a function body",
+            );
+            return None;
+        }
+        self.template(n, "the JavaScript of `eval`")
     }
 
     /// `no_console_errors: true`.
@@ -355,7 +420,7 @@ impl Compiler<'_> {
         };
         let t = self.target(sel)?;
         Some(match f.get("attr") {
-            Some(a) => BrowserCapture::Attr(t, self.string(a, "`attr`")?),
+            Some(a) => BrowserCapture::Attr(t, self.load_time_string(a, "`attr`")?),
             None => BrowserCapture::Text(t),
         })
     }

@@ -20,8 +20,9 @@ impl Compiler<'_> {
                 self.err(k.pos, format!("`{name}` is already a variable: a capture cannot replace it"));
                 continue;
             }
-            let (source, allow_empty) = if let Some(path) = v.as_str().filter(|s| s.starts_with('$')) {
-                (self.json_path(path, v).map(CaptureSource::Json), false)
+            let (source, allow_empty) = if v.as_str().is_some_and(|s| s.starts_with('$')) {
+                let query = self.load_time_string(v, "a JSONPath").and_then(|path| self.json_path(&path, v));
+                (query.map(CaptureSource::Json), false)
             } else {
                 self.capture_source(v)
             };
@@ -62,7 +63,7 @@ impl Compiler<'_> {
         let n = f.get(kinds[0])?;
         Some(match kinds[0] {
             "json" => {
-                let p = self.string(n, "`json`")?;
+                let p = self.load_time_string(n, "a JSONPath")?;
                 CaptureSource::Json(self.json_path(&p, n)?)
             }
             "header" => CaptureSource::Header(self.string(n, "`header`")?.to_ascii_lowercase()),
@@ -72,11 +73,11 @@ impl Compiler<'_> {
                 CaptureSource::Regex(r)
             }
             "css" => {
-                let sel = self.string(n, "`css`")?;
+                let sel = self.load_time_string(n, "a CSS selector")?;
                 if !self.css(&sel, n) {
                     return None;
                 }
-                let attr = f.get("attr").and_then(|a| self.string(a, "`attr`"));
+                let attr = f.get("attr").and_then(|a| self.load_time_string(a, "`attr`"));
                 CaptureSource::Css { selector: sel, attr }
             }
             _ => CaptureSource::Status,

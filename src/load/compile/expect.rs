@@ -84,7 +84,9 @@ impl Compiler<'_> {
             return out;
         }
         let Some(jf) = self.fields(v, "`json`", &[]) else { return out };
-        for (path, k, jv) in jf.entries {
+        for (_, k, jv) in jf.entries {
+            let Some(path) = self.load_time_string(k, "a JSONPath") else { continue };
+            let path = path.as_str();
             let Some(query) = self.json_path(path, k) else { continue };
             if let Some(pred) = self.predicate(jv, false) {
                 let pred = if query.singular { pred } else { self.list_predicate(pred, path, jv) };
@@ -101,11 +103,12 @@ impl Compiler<'_> {
             return out;
         }
         let Some(hf) = self.fields(v, "`html`", &[]) else { return out };
-        for (sel, k, hv) in hf.entries {
-            if !self.css(sel, k) {
+        for (_, k, hv) in hf.entries {
+            let Some(sel) = self.load_time_string(k, "a CSS selector") else { continue };
+            if !self.css(&sel, k) {
                 continue;
             }
-            out.extend(self.html_assertions(sel, hv));
+            out.extend(self.html_assertions(&sel, hv));
         }
         out
     }
@@ -406,13 +409,7 @@ impl Compiler<'_> {
         let one = |cx: &mut Self, n: &Node| -> Option<StatusPattern> {
             match &n.value {
                 Value::Int(c) if (100..=599).contains(c) => Some(StatusPattern::Exact(*c as u16)),
-                Value::Str(s)
-                    if s.len() == 3
-                        && s[1..].eq_ignore_ascii_case("xx")
-                        && ('1'..='5').contains(&s.chars().next().unwrap_or('0')) =>
-                {
-                    Some(StatusPattern::Class(u16::from(s.as_bytes()[0] - b'0')))
-                }
+                Value::Str(s) if status_class(s).is_some() => status_class(s).map(StatusPattern::Class),
                 _ => {
                     cx.err_help(
                         n.pos,
@@ -427,6 +424,17 @@ impl Compiler<'_> {
             Value::Seq(items) if !items.is_empty() => items.iter().map(|i| one(self, i)).collect(),
             _ => one(self, node).map(|p| vec![p]),
         }
+    }
+}
+
+/// `2xx` → 2: a digit from 1 to 5 and `xx` in either case (compared as bytes: any other text,
+/// `€` included, is simply not a class).
+fn status_class(s: &str) -> Option<u16> {
+    match s.as_bytes() {
+        [d @ b'1'..=b'5', x1, x2] if x1.eq_ignore_ascii_case(&b'x') && x2.eq_ignore_ascii_case(&b'x') => {
+            Some(u16::from(d - b'0'))
+        }
+        _ => None,
     }
 }
 

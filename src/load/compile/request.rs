@@ -135,7 +135,7 @@ impl Compiler<'_> {
                     continue;
                 };
                 let Some(path) = self.file_ref(p, "file") else { continue };
-                let filename = pf.get("filename").and_then(|n| self.string(n, "`filename`"));
+                let filename = pf.get("filename").and_then(|n| self.load_time_string(n, "`filename`"));
                 let content_type = pf.get("type").and_then(|n| self.string(n, "`type`"));
                 if let Some(ct) = &content_type
                     && ct.parse::<reqwest::header::HeaderValue>().is_err()
