@@ -21,46 +21,13 @@ use std::time::{Duration, Instant, SystemTime};
 pub async fn run(args: RunArgs) -> i32 {
     // Signals and the deadline count from the start: an interrupted load still reports.
     let cancel = Cancel::default();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let watcher = spawn_interrupts(cancel.clone(), args.timeout, tx.clone());
-    let load_args = args.load.clone();
-    let loaded = tokio::select! {
-        r = tokio::task::spawn_blocking(move || load_all(&load_args)) => r,
-        _ = cancel.checks.cancelled() => return interrupted_while_loading(&args, &cancel),
+    let (suites, redactor) = match load_and_select(&args, &cancel).await {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let (mut suites, problems) = match loaded {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return super::discover_failed(&e),
-        Err(e) => {
-            err(format_args!("error: loading the suites failed: {e}"));
-            return exit::RUNNER_ERROR;
-        }
-    };
-    let redactor = Redactor::new();
-    suites.iter().flat_map(|s| &s.secret_values).for_each(|v| redactor.add(v));
-    let report_opts = report_options(&args);
-    if !problems.is_empty() {
-        // Nothing is judged when a suite is invalid, but the pipeline still gets a report that
-        // says why.
-        print_problems(&problems);
-        let mut reporters = Reporters::new(&ReportOptions { terminal: false, ..report_opts }, &redactor);
-        report_load_failures(&problems, &mut reporters);
-        return match reporters.finish() {
-            Ok(()) => exit::INVALID,
-            Err(e) => {
-                err(format_args!("error: {e}"));
-                e.exit_code()
-            }
-        };
-    }
-    if let Err(e) = select(&mut suites, &args.select) {
-        return super::discover_failed(&e);
-    }
-    shard(&mut suites, args.select.shard);
     let empty_shard = suites.is_empty();
-    if let (Some((k, n)), true) = (args.select.shard, empty_shard) {
-        err(format_args!("shard {k}/{n} holds none of the suites: nothing to run"));
-    }
     let gate = match Gate::from_args(&args.gate) {
         Ok(g) => g,
         Err(m) => return usage_error(&m),
@@ -71,7 +38,7 @@ pub async fn run(args: RunArgs) -> i32 {
         return usage_error(&format!("--webdriver-url `{u}` is not an http(s) URL"));
     }
 
-    let mut reporters = Reporters::new(&report_opts, &redactor);
+    let reporters = Reporters::new(&report_options(&args), &redactor);
     let environment = suites.first().map(|s| s.environment.clone()).unwrap_or_else(|| "default".into());
     let mut gate_events = Vec::new();
     if let Some(g) = &gate {
@@ -89,23 +56,7 @@ pub async fn run(args: RunArgs) -> i32 {
         gate_events = suite_events(info, vec![case]);
     }
     let gate_passed = !gate_events.is_empty();
-    let display = tokio::spawn(async move {
-        let mut gate_events = Some(gate_events);
-        while let Some(mut e) = rx.recv().await {
-            // The gate that passed is a suite of the run like the others.
-            if let (Event::RunFinished(s), true) = (&mut e, gate_passed) {
-                s.totals.add(Status::Passed);
-                s.suites += 1;
-            }
-            reporters.on_event(&e);
-            if matches!(e, Event::RunStarted { .. }) {
-                for g in gate_events.take().unwrap_or_default() {
-                    reporters.on_event(&g);
-                }
-            }
-        }
-        reporters
-    });
+    let display = spawn_display(reporters, rx, gate_events);
 
     let opts = RunOptions {
         jobs: args.jobs,
@@ -139,6 +90,76 @@ pub async fn run(args: RunArgs) -> i32 {
         return exit::OK;
     }
     verdict(&summary, args.fail_on_flaky)
+}
+
+/// Loads the suites (on a blocking thread, so a signal can still end the wait), keeps the
+/// checks `--filter`, `--tag` and `--shard` select, and learns the secrets they declare. An
+/// `Err` is the exit code of a run that ends here, its reports written.
+async fn load_and_select(args: &RunArgs, cancel: &Cancel) -> Result<(Vec<Suite>, Redactor), i32> {
+    let load_args = args.load.clone();
+    let loaded = tokio::select! {
+        r = tokio::task::spawn_blocking(move || load_all(&load_args)) => r,
+        _ = cancel.checks.cancelled() => return Err(interrupted_while_loading(args, cancel)),
+    };
+    let (mut suites, problems) = match loaded {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(super::discover_failed(&e)),
+        Err(e) => {
+            err(format_args!("error: loading the suites failed: {e}"));
+            return Err(exit::RUNNER_ERROR);
+        }
+    };
+    let redactor = Redactor::new();
+    suites.iter().flat_map(|s| &s.secret_values).for_each(|v| redactor.add(v));
+    if !problems.is_empty() {
+        // Nothing is judged when a suite is invalid, but the pipeline still gets a report that
+        // says why.
+        print_problems(&problems);
+        let mut reporters = Reporters::new(&ReportOptions { terminal: false, ..report_options(args) }, &redactor);
+        report_load_failures(&problems, &mut reporters);
+        return Err(match reporters.finish() {
+            Ok(()) => exit::INVALID,
+            Err(e) => {
+                err(format_args!("error: {e}"));
+                e.exit_code()
+            }
+        });
+    }
+    if let Err(e) = select(&mut suites, &args.select) {
+        return Err(super::discover_failed(&e));
+    }
+    shard(&mut suites, args.select.shard);
+    if let (Some((k, n)), true) = (args.select.shard, suites.is_empty()) {
+        err(format_args!("shard {k}/{n} holds none of the suites: nothing to run"));
+    }
+    Ok((suites, redactor))
+}
+
+/// Feeds the run's events to every reporter as they come, with the gate that passed told as
+/// a suite of the run right after the start; hands the reporters back when the run is over.
+fn spawn_display(
+    mut reporters: Reporters,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    gate_events: Vec<Event>,
+) -> tokio::task::JoinHandle<Reporters> {
+    let gate_passed = !gate_events.is_empty();
+    tokio::spawn(async move {
+        let mut gate_events = Some(gate_events);
+        while let Some(mut e) = rx.recv().await {
+            // The gate that passed is a suite of the run like the others.
+            if let (Event::RunFinished(s), true) = (&mut e, gate_passed) {
+                s.totals.add(Status::Passed);
+                s.suites += 1;
+            }
+            reporters.on_event(&e);
+            if matches!(e, Event::RunStarted { .. }) {
+                for g in gate_events.take().unwrap_or_default() {
+                    reporters.on_event(&g);
+                }
+            }
+        }
+        reporters
+    })
 }
 
 fn browser_config(args: &RunArgs) -> crate::browser::BrowserConfig {

@@ -19,8 +19,8 @@ pub use page::{judge_eval, judge_page};
 pub use predicate::{Mismatch, describe, eval};
 pub use show::{normalize_ws, show, truncate};
 
-use crate::load::yaml::Pos;
 use crate::result::Finding;
+use crate::suite::Pos;
 
 /// What judging a step's assertions found.
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 
 use super::Verdict;
 use super::predicate::eval;
-use crate::load::yaml::Pos;
+use crate::suite::Pos;
 use crate::suite::Predicate;
 use crate::suite::browser::BrowserAssert;
 use serde_json::Value as Json;

@@ -262,8 +262,8 @@ mod tests {
     #[test]
     fn expected_values_may_come_from_captures() {
         let t =
-            crate::load::template::Template::build(crate::load::template::parse("${{ role }}").expect("ok"), |_| {
-                Some(crate::load::template::Resolved::Capture)
+            crate::suite::template::Template::build(crate::suite::template::parse("${{ role }}").expect("ok"), |_| {
+                Some(crate::suite::template::Resolved::Capture)
             })
             .expect("ok");
         let pred = p(vec![Op::Equals(JsonTemplate::Str(t))]);

@@ -253,17 +253,7 @@ fn mutate_once(rng: &mut Rng, seeds: &[Seed], data: &mut Vec<u8>) {
             let len = 1 + rng.below(32);
             data.drain(from..(from + len).min(data.len()));
         }
-        4 => {
-            // Splice a piece of another seed in, replacing a piece of this one.
-            let other = &seeds[rng.below(seeds.len())].text;
-            if other.is_empty() {
-                return;
-            }
-            let from = rng.below(other.len());
-            let len = 1 + rng.below((other.len() - from).min(200));
-            let cut = (at + rng.below(40)).min(data.len());
-            data.splice(at..cut, other[from..from + len].iter().copied());
-        }
+        4 => splice_other_seed(rng, seeds, data, at),
         5 if !data.is_empty() => {
             // Repeat a piece of the file.
             let from = rng.below(data.len());
@@ -281,15 +271,7 @@ fn mutate_once(rng: &mut Rng, seeds: &[Seed], data: &mut Vec<u8>) {
             data.splice(at..at, token.repeat(n).into_bytes());
         }
         7 => {
-            // Deep nesting, in flow or block style.
-            let most = if rng.chance(4) { 3_000 } else { 200 };
-            let depth = 10 + rng.below(most);
-            let nest = match rng.below(4) {
-                0 => format!("{}{}", "[".repeat(depth), "]".repeat(depth)),
-                1 => format!("{}x{}", "{a: ".repeat(depth), "}".repeat(depth)),
-                2 => (0..depth.min(400)).map(|i| format!("\n{}- ", "  ".repeat(i))).collect(),
-                _ => (0..depth.min(400)).map(|i| format!("\n{}k{i}:", " ".repeat(i))).collect(),
-            };
+            let nest = deep_nesting(rng);
             data.splice(at..at, nest.into_bytes());
         }
         8 => {
@@ -301,20 +283,7 @@ fn mutate_once(rng: &mut Rng, seeds: &[Seed], data: &mut Vec<u8>) {
                 *data = lines.join(&b'\n');
             }
         }
-        10 => {
-            // Replace a value (after `: `) with a token: `status: €`, `for: 1e9h`, `json: [`.
-            let starts: Vec<usize> =
-                data.windows(2).enumerate().filter(|(_, w)| w == b": ").map(|(i, _)| i + 2).collect();
-            if starts.is_empty() {
-                return;
-            }
-            let from = starts[rng.below(starts.len())];
-            let end =
-                data[from..].iter().position(|b| matches!(b, b'\n' | b',' | b'}')).map_or(data.len(), |e| from + e);
-            let token = TOKENS[rng.below(TOKENS.len())];
-            let value = if rng.chance(2) { format!("\"{token}\"") } else { token.to_string() };
-            data.splice(from..end, value.into_bytes());
-        }
+        10 => replace_a_value(rng, data),
         9 if !data.is_empty() => {
             // Replace a character with an odd one.
             let odd = ["\u{2028}", "\u{85}", "€", "\r", "\t", "\0", "😀", "\"", "'", ":", "#"];
@@ -326,6 +295,43 @@ fn mutate_once(rng: &mut Rng, seeds: &[Seed], data: &mut Vec<u8>) {
             data.truncate(at);
         }
     }
+}
+
+/// Splices a piece of another seed in, replacing a piece of this one.
+fn splice_other_seed(rng: &mut Rng, seeds: &[Seed], data: &mut Vec<u8>, at: usize) {
+    let other = &seeds[rng.below(seeds.len())].text;
+    if other.is_empty() {
+        return;
+    }
+    let from = rng.below(other.len());
+    let len = 1 + rng.below((other.len() - from).min(200));
+    let cut = (at + rng.below(40)).min(data.len());
+    data.splice(at..cut, other[from..from + len].iter().copied());
+}
+
+/// Deep nesting, in flow or block style.
+fn deep_nesting(rng: &mut Rng) -> String {
+    let most = if rng.chance(4) { 3_000 } else { 200 };
+    let depth = 10 + rng.below(most);
+    match rng.below(4) {
+        0 => format!("{}{}", "[".repeat(depth), "]".repeat(depth)),
+        1 => format!("{}x{}", "{a: ".repeat(depth), "}".repeat(depth)),
+        2 => (0..depth.min(400)).map(|i| format!("\n{}- ", "  ".repeat(i))).collect(),
+        _ => (0..depth.min(400)).map(|i| format!("\n{}k{i}:", " ".repeat(i))).collect(),
+    }
+}
+
+/// Replaces a value (after `: `) with a token: `status: €`, `for: 1e9h`, `json: [`.
+fn replace_a_value(rng: &mut Rng, data: &mut Vec<u8>) {
+    let starts: Vec<usize> = data.windows(2).enumerate().filter(|(_, w)| w == b": ").map(|(i, _)| i + 2).collect();
+    if starts.is_empty() {
+        return;
+    }
+    let from = starts[rng.below(starts.len())];
+    let end = data[from..].iter().position(|b| matches!(b, b'\n' | b',' | b'}')).map_or(data.len(), |e| from + e);
+    let token = TOKENS[rng.below(TOKENS.len())];
+    let value = if rng.chance(2) { format!("\"{token}\"") } else { token.to_string() };
+    data.splice(from..end, value.into_bytes());
 }
 
 /// Compiles one input and renders its diagnostics; `Err` with the panic's message if any of

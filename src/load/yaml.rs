@@ -7,18 +7,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-/// A 1-based line and column in a suite file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Pos {
-    pub line: u32,
-    pub col: u32,
-}
-
-impl Pos {
-    pub const fn new(line: u32, col: u32) -> Self {
-        Pos { line, col }
-    }
-}
+pub use crate::suite::Pos;
 
 /// One YAML node and where it starts.
 #[derive(Clone, Debug, PartialEq)]

@@ -243,8 +243,22 @@ fn clean(s: &str) -> String {
     super::junit::strip_ansi(s).chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
 }
 
-/// The Markdown step summary, at most [`MAX_SUMMARY`] bytes.
+/// The Markdown step summary, at most [`MAX_SUMMARY`] bytes: the verdict and totals, the
+/// problems (which get what is left of the budget), then flaky and slow checks and artifacts.
 pub fn summary(run: &Gathered, r: &Redactor, title: &str, reports: &[(&str, PathBuf)], workspace: &Path) -> String {
+    let mut out = totals_section(run, r, title);
+    // The later sections are short; the problems table gets what is left of the budget.
+    let mut tail = flaky_section(run, r, workspace);
+    tail.push_str(&slowest_section(run, r));
+    tail.push_str(&artifacts_section(run, r, reports));
+    let tail = bounded(tail, MAX_SUMMARY / 4);
+    problems_section(&mut out, run, r, workspace, tail.len());
+    out.push_str(&tail);
+    bounded(out, MAX_SUMMARY)
+}
+
+/// The heading with the verdict, the totals table, and whether the run was stopped early.
+fn totals_section(run: &Gathered, r: &Redactor, title: &str) -> String {
     let mut out = String::new();
     let t = run.summary.map(|s| s.totals).unwrap_or_default();
     let gate_failed = run
@@ -279,8 +293,11 @@ pub fn summary(run: &Gathered, r: &Redactor, title: &str, reports: &[(&str, Path
     if let Some(why) = run.summary.and_then(|s| s.interrupted) {
         let _ = writeln!(out, "The run was stopped early ({why:?}): unfinished checks are errors.\n");
     }
+    out
+}
 
-    // The later sections are short; the problems table gets what is left of the budget.
+/// Checks that passed only after failed attempts, or whose steps needed retries.
+fn flaky_section(run: &Gathered, r: &Redactor, workspace: &Path) -> String {
     let mut tail = String::new();
     let flaky: Vec<(&SuiteResult, &CaseResult)> =
         cases(run).filter(|(_, c)| c.status == Status::Flaky || !c.retried_steps.is_empty()).collect();
@@ -297,6 +314,12 @@ pub fn summary(run: &Gathered, r: &Redactor, title: &str, reports: &[(&str, Path
         }
         tail.push('\n');
     }
+    tail
+}
+
+/// The [`SLOWEST`] checks that ran, slowest first.
+fn slowest_section(run: &Gathered, r: &Redactor) -> String {
+    let mut tail = String::new();
     let mut slow: Vec<(&SuiteResult, &CaseResult)> = cases(run).filter(|(_, c)| c.status != Status::Skipped).collect();
     slow.sort_by_key(|(_, c)| std::cmp::Reverse(c.duration));
     if !slow.is_empty() {
@@ -312,6 +335,12 @@ pub fn summary(run: &Gathered, r: &Redactor, title: &str, reports: &[(&str, Path
         }
         tail.push('\n');
     }
+    tail
+}
+
+/// The report files and every check's artifacts (at most 200 listed).
+fn artifacts_section(run: &Gathered, r: &Redactor, reports: &[(&str, PathBuf)]) -> String {
+    let mut tail = String::new();
     let artifacts: Vec<(&SuiteResult, &CaseResult, &PathBuf)> =
         cases(run).flat_map(|(s, c)| c.attachments.iter().map(move |a| (s, c, a))).collect();
     if !artifacts.is_empty() || !reports.is_empty() {
@@ -333,49 +362,52 @@ pub fn summary(run: &Gathered, r: &Redactor, title: &str, reports: &[(&str, Path
         }
         tail.push('\n');
     }
-    let tail = bounded(tail, MAX_SUMMARY / 4);
+    tail
+}
 
+/// The table of failed and errored checks, as many rows as fit beside a tail of `tail_len`
+/// bytes, and how many were left out.
+fn problems_section(out: &mut String, run: &Gathered, r: &Redactor, workspace: &Path, tail_len: usize) {
     let problems: Vec<(&SuiteResult, &CaseResult, &Problem)> = cases(run)
         .filter(|(_, c)| matches!(c.status, Status::Failed | Status::Errored))
         .filter_map(|(s, c)| c.problem.as_ref().map(|p| (s, c, p)))
         .collect();
-    if !problems.is_empty() {
-        let _ = writeln!(out, "### Problems\n\n| check | kind | expected | actual | where |\n|---|---|---|---|---|");
-        let budget = MAX_SUMMARY.saturating_sub(out.len() + tail.len() + 200);
-        let mut shown = 0;
-        for (s, c, p) in &problems {
-            let (expected, actual) = match p.findings.first() {
-                Some(f) => (f.expected.as_str(), f.actual.as_str()),
-                None => ("", ""),
-            };
-            let what = if p.findings.is_empty() { details::headline(p, r) } else { String::new() };
-            let actual = if what.is_empty() { cell(actual, r) } else { cell(&what, r) };
-            let kind = format!("{} ({})", if c.status == Status::Failed { "failure" } else { "error" }, p.type_);
-            let row = format!(
-                "| {} › {} | {kind} | {} | {actual} | {} |\n",
-                cell(&s.info.name, r),
-                cell(&c.name, r),
-                cell(expected, r),
-                place(s, p.line.or(c.line), workspace)
-            );
-            if out.len() + row.len() > budget {
-                break;
-            }
-            out.push_str(&row);
-            shown += 1;
-        }
-        if shown < problems.len() {
-            let _ = writeln!(
-                out,
-                "\n… {} more problems not shown (the summary is kept under {} KiB; the JUnit and JSON reports hold them all).",
-                problems.len() - shown,
-                MAX_SUMMARY / 1024
-            );
-        }
-        out.push('\n');
+    if problems.is_empty() {
+        return;
     }
-    out.push_str(&tail);
-    bounded(out, MAX_SUMMARY)
+    let _ = writeln!(out, "### Problems\n\n| check | kind | expected | actual | where |\n|---|---|---|---|---|");
+    let budget = MAX_SUMMARY.saturating_sub(out.len() + tail_len + 200);
+    let mut shown = 0;
+    for (s, c, p) in &problems {
+        let (expected, actual) = match p.findings.first() {
+            Some(f) => (f.expected.as_str(), f.actual.as_str()),
+            None => ("", ""),
+        };
+        let what = if p.findings.is_empty() { details::headline(p, r) } else { String::new() };
+        let actual = if what.is_empty() { cell(actual, r) } else { cell(&what, r) };
+        let kind = format!("{} ({})", if c.status == Status::Failed { "failure" } else { "error" }, p.type_);
+        let row = format!(
+            "| {} › {} | {kind} | {} | {actual} | {} |\n",
+            cell(&s.info.name, r),
+            cell(&c.name, r),
+            cell(expected, r),
+            place(s, p.line.or(c.line), workspace)
+        );
+        if out.len() + row.len() > budget {
+            break;
+        }
+        out.push_str(&row);
+        shown += 1;
+    }
+    if shown < problems.len() {
+        let _ = writeln!(
+            out,
+            "\n… {} more problems not shown (the summary is kept under {} KiB; the JUnit and JSON reports hold them all).",
+            problems.len() - shown,
+            MAX_SUMMARY / 1024
+        );
+    }
+    out.push('\n');
 }
 
 fn cases(run: &Gathered) -> impl Iterator<Item = (&SuiteResult, &CaseResult)> {

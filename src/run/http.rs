@@ -2,9 +2,9 @@
 //! into an `Exchange` that assertions and captures are judged against.
 
 pub use crate::judge::Exchange;
-use crate::load::template::Template;
 use crate::redact::Redactor;
 use crate::result::ProblemType;
+use crate::suite::template::Template;
 use crate::suite::{Auth, Body, Part, Request, Suite, Tls};
 use reqwest::cookie::Jar;
 use serde_json::Value as Json;

@@ -1,8 +1,8 @@
 //! Browser steps as compiled from a suite (see `compile/browser.rs`), run by `browser.rs`.
 
-use crate::load::template::Template;
-use crate::load::yaml::Pos;
+use crate::suite::Pos;
 use crate::suite::Predicate;
+use crate::suite::template::Template;
 use std::path::PathBuf;
 use std::time::Duration;
 

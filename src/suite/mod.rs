@@ -1,12 +1,15 @@
-//! The compiled suite: what `compile.rs` makes of a suite file, and what the runner executes.
+//! The compiled suite: what `load::compile` makes of a suite file, and what the runner executes.
 //!
 //! Every item keeps its position in the file, so failures can point at the line that asked
 //! for them.
 
 pub mod browser;
+mod pos;
+pub mod template;
 
-use crate::load::template::Template;
-use crate::load::yaml::Pos;
+pub use pos::Pos;
+
+use crate::suite::template::Template;
 use serde_json::Value as Json;
 use serde_json_path::JsonPath;
 use std::path::PathBuf;

@@ -151,7 +151,7 @@ impl Compiler<'_> {
     }
 
     /// `{ selector: value, … }` pairs (fill, select).
-    fn target_values(&mut self, node: &Node, what: &str) -> Vec<(Target, crate::load::template::Template)> {
+    fn target_values(&mut self, node: &Node, what: &str) -> Vec<(Target, crate::suite::template::Template)> {
         if !self.nonempty(node, what, "give a selector and a value, e.g. `{ \"#username\": smoke-bot }`") {
             return Vec::new();
         }
@@ -331,7 +331,7 @@ impl Compiler<'_> {
 
     /// The JavaScript of an `eval`: not empty, and an expression does not start with `return`
     /// (that is a function body: `script:`).
-    fn script(&mut self, n: &Node, form: ScriptForm) -> Option<crate::load::template::Template> {
+    fn script(&mut self, n: &Node, form: ScriptForm) -> Option<crate::suite::template::Template> {
         let text = n.scalar_text();
         if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
             self.err(n.pos, "the JavaScript of `eval` is empty");

@@ -357,7 +357,7 @@ impl Compiler<'_> {
                 }
                 Op::Equals(ref t) | Op::NotEquals(ref t) if scalar(t) => {
                     let shown = match t {
-                        JsonTemplate::Value(v) => crate::judge::show(v),
+                        JsonTemplate::Value(v) => v.to_string(),
                         _ => String::new(),
                     };
                     let negated = matches!(op, Op::NotEquals(_));

@@ -2,8 +2,8 @@
 //! multipart) and `auth`.
 
 use super::Compiler;
-use crate::load::template::Template;
 use crate::load::yaml::{Node, Pos, Value};
+use crate::suite::template::Template;
 use crate::suite::*;
 
 const REQUEST_KEYS: &[&str] = &[

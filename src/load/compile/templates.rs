@@ -3,9 +3,9 @@
 
 use super::Compiler;
 use crate::load::diagnostic::{Diagnostic, suggest};
-use crate::load::template::{self, RawExpr, Resolved, Scope, Template};
 use crate::load::yaml::{Node, Pos, Value};
 use crate::suite::JsonTemplate;
+use crate::suite::template::{self, RawExpr, Resolved, Scope, Template};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
