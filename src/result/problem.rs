@@ -54,6 +54,8 @@ pub enum ProblemType {
     Skipped,
     /// The deploy gate (`--gate`) never saw the new version live within its wait.
     Gate,
+    /// shakedown itself failed while running the check (a bug, never the target's fault).
+    Internal,
 }
 
 impl ProblemType {
@@ -81,6 +83,7 @@ impl ProblemType {
             ProblemType::Load => "load",
             ProblemType::Skipped => "skipped",
             ProblemType::Gate => "gate",
+            ProblemType::Internal => "internal",
         }
     }
 

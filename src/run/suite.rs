@@ -47,10 +47,17 @@ impl SuiteState {
 struct Cases<'a> {
     shared: &'a Shared,
     info: Arc<SuiteInfo>,
+    /// The checks already reported, so that a crash reports each of the others once.
+    decided: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Cases<'_> {
     fn finish(&self, case: CaseResult) {
+        if case.kind == CaseKind::Check
+            && let Ok(mut d) = self.decided.lock()
+        {
+            d.insert(case.name.clone());
+        }
         self.shared.count(case.status);
         self.shared.emit(Event::CaseFinished { suite: self.info.clone(), case: Box::new(case) });
     }
@@ -71,9 +78,39 @@ pub(super) async fn run_suite(index: usize, suite: Arc<Suite>, shared: &Shared) 
     for s in &suite.secret_values {
         shared.redactor.add(s);
     }
-    let cases = Cases { shared, info: info.clone() };
-    let setup_retried = run_phases(&suite, shared, &cases).await;
+    let cases = Cases { shared, info: info.clone(), decided: Default::default() };
+    // A panic is a bug in shakedown; the checks it cut short are still reported, as errors.
+    let phases = std::panic::AssertUnwindSafe(run_phases(&suite, shared, &cases));
+    let setup_retried = match futures_util::FutureExt::catch_unwind(phases).await {
+        Ok(retried) => retried,
+        Err(panic) => {
+            report_crash(&suite, &cases, &panic_message(panic.as_ref()));
+            Vec::new()
+        }
+    };
     shared.emit(Event::SuiteFinished { suite: info, duration: t0.elapsed(), setup_retried });
+}
+
+/// Every check of the suite not yet reported becomes an `internal` error: the run goes on,
+/// and the reports say which checks were never judged and why.
+fn report_crash(suite: &Suite, cases: &Cases<'_>, message: &str) {
+    let decided = cases.decided.lock().map(|d| d.clone()).unwrap_or_default();
+    let why = format!("shakedown itself failed while running this suite (a bug; please report it): {message}");
+    for check in suite.checks.iter().filter(|c| !decided.contains(&c.name)) {
+        let mut case = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line))
+            .with_problem(Problem::error(ProblemType::Internal, why.clone()));
+        case.tags = check.tags.clone();
+        cases.finish(case);
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Runs setup, checks and teardown; returns the setup steps that passed only after retrying.
@@ -132,6 +169,11 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
             CaseResult::skipped(&check.name, Some(check.pos.line), why)
         } else {
             state.artifacts = suite_dir.join(folder);
+            // Test builds only: a way to show that a panic still leaves a complete report.
+            #[cfg(debug_assertions)]
+            if std::env::var("SHAKEDOWN_TEST_PANIC_IN").is_ok_and(|n| n == check.name) {
+                panic!("a panic injected by SHAKEDOWN_TEST_PANIC_IN");
+            }
             run_check(check, &mut state, shared).await
         };
         case.tags = check.tags.clone();

@@ -123,3 +123,45 @@ fn a_deadline_while_the_suites_are_loading_still_writes_the_reports() {
     assert_eq!(done.json_case("[load]")["status"], "errored");
     assert_eq!(fx.hits("/hang"), 0, "nothing may run before the suites are loaded");
 }
+
+/// A panic inside shakedown (injected here, in a test build) is a bug, but it loses nothing:
+/// the checks already judged keep their verdicts, the ones it cut short are `internal` errors,
+/// the other suites run on, and the reports are written.
+#[test]
+fn a_panic_in_one_suite_still_writes_every_report() {
+    let fx = app();
+    let crashing = Suite::new("crashing").yaml(
+        r#"
+        name: crashing
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: judged before the crash
+            request: GET /health
+          - name: crashes here
+            request: GET /health
+          - name: after the crash
+            request: GET /health
+        "#,
+    );
+    let fine = Suite::new("fine").yaml(
+        r#"
+        name: fine
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: another suite
+            request: GET /health
+        "#,
+    );
+    let done =
+        Run::new().suite(&crashing).suite(&fine).target(&fx).env("SHAKEDOWN_TEST_PANIC_IN", "crashes here").run();
+    done.assert_exit(1);
+    done.case("judged before the crash").assert_passed();
+    done.case("another suite").assert_passed();
+    for name in ["crashes here", "after the crash"] {
+        let error = done.case(name).expect("error", "internal");
+        assert!(error.attr("message").unwrap_or("").contains("SHAKEDOWN_TEST_PANIC_IN"), "{:?}", error.attrs);
+    }
+    let t = done.summary();
+    assert_eq!((t.tests, t.passed, t.errors), (4, 2, 2));
+    assert_eq!(done.json()["totals"]["errors"], 2, "{}", done.json()["totals"]);
+}
