@@ -277,8 +277,7 @@ impl Session {
             }
         };
         if let Some(pred) = expect {
-            let mut verdict = judge::Verdict::default();
-            verdict.add(cx.pos, "eval".into(), judge::eval(pred, value.as_ref(), cx.captures, true));
+            let verdict = judge::judge_eval(cx.pos, pred, value.as_ref(), cx.captures);
             if !verdict.findings.is_empty() {
                 return Err(Problem::findings(verdict.findings));
             }

@@ -19,9 +19,10 @@ pub fn judge_page(asserts: &[BrowserAssert], observed: &[Option<Json>], caps: &H
     verdict
 }
 
-/// Judges the value a script returned: JSON, so it compares by type and value.
-pub fn judge_eval(pos: Pos, pred: &Predicate, value: &Json, caps: &HashMap<String, Json>) -> Verdict {
+/// Judges the value a script returned (`None`: `undefined`, no value): JSON, so it compares
+/// by type and value.
+pub fn judge_eval(pos: Pos, pred: &Predicate, value: Option<&Json>, caps: &HashMap<String, Json>) -> Verdict {
     let mut verdict = Verdict::default();
-    verdict.add(pos, "eval".into(), eval(pred, Some(value), caps, true));
+    verdict.add(pos, "eval".into(), eval(pred, value, caps, true));
     verdict
 }
