@@ -239,6 +239,26 @@ mod tests {
     }
 
     #[test]
+    fn bounds_are_strict_or_inclusive_as_named() {
+        let caps = none();
+        let at = |op: Op, x: i64| eval(&p(vec![op]), Some(&json!(x)), &caps, true).is_ok();
+        assert!(!at(Op::Gt(5.0), 5) && at(Op::Gt(5.0), 6));
+        assert!(!at(Op::Lt(5.0), 5) && at(Op::Lt(5.0), 4));
+        assert!(at(Op::Gte(5.0), 5) && !at(Op::Gte(5.0), 4));
+        assert!(at(Op::Lte(5.0), 5) && !at(Op::Lte(5.0), 6));
+    }
+
+    #[test]
+    fn length_counts_characters_items_and_keys() {
+        let caps = none();
+        let len2 = p(vec![Op::Length(Box::new(p(vec![Op::Equals(v(json!(2)))])))]);
+        assert!(eval(&len2, Some(&json!({"a": 1, "b": 2})), &caps, true).is_ok());
+        assert!(eval(&len2, Some(&json!({"a": 1})), &caps, true).is_err());
+        assert!(eval(&len2, Some(&json!("é!")), &caps, true).is_ok());
+        assert!(eval(&len2, Some(&json!(22)), &caps, true).is_err());
+    }
+
+    #[test]
     fn integers_compare_exactly() {
         let two53 = 9_007_199_254_740_992_u64;
         let eq = p(vec![Op::Equals(v(json!(two53)))]);
