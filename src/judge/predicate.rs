@@ -209,6 +209,11 @@ mod tests {
         assert!(eval(&eq, Some(&json!("3")), &none(), true).is_err());
         assert!(eval(&eq, Some(&json!("3")), &none(), false).is_ok());
         assert!(eval(&eq, Some(&json!(4)), &none(), true).is_err());
+        // Inside lists and objects numbers compare as numbers too, element by element.
+        let list = p(vec![Op::Equals(v(json!([3, {"n": 1}])))]);
+        assert!(eval(&list, Some(&json!([3.0, {"n": 1.0}])), &none(), true).is_ok());
+        assert!(eval(&list, Some(&json!([3.0, {"n": 2}])), &none(), true).is_err());
+        assert!(eval(&list, Some(&json!([3.0])), &none(), true).is_err());
     }
 
     #[test]
