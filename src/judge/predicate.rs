@@ -251,6 +251,12 @@ mod tests {
         assert!(!at(Op::Lt(5.0), 5) && at(Op::Lt(5.0), 4));
         assert!(at(Op::Gte(5.0), 5) && !at(Op::Gte(5.0), 4));
         assert!(at(Op::Lte(5.0), 5) && !at(Op::Lte(5.0), 6));
+        // Text that holds a number is compared as one only where values are text (headers,
+        // pages), never in JSON, where "5" is a string.
+        let lt = p(vec![Op::Lt(10.0)]);
+        assert!(eval(&lt, Some(&json!(" 5 ")), &caps, false).is_ok());
+        assert!(eval(&lt, Some(&json!("5")), &caps, true).is_err());
+        assert!(eval(&lt, Some(&json!("five")), &caps, false).is_err());
     }
 
     #[test]
