@@ -114,7 +114,7 @@ pub async fn run(args: RunArgs) -> i32 {
         artifacts_dir: args.artifacts.clone(),
     };
     let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
-    let browsers = crate::browser::Browsers::new(browser_config(&args));
+    let browsers = crate::browser::Browsers::new(browser_config(&args.browser));
     let mut summary = run::run(suites, opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
     if gate_passed {
         summary.totals.add(Status::Passed);
@@ -141,15 +141,16 @@ pub async fn run(args: RunArgs) -> i32 {
     verdict(&summary, args.fail_on_flaky)
 }
 
-fn browser_config(args: &RunArgs) -> crate::browser::BrowserConfig {
+/// The browser pool's settings (`run` and `monitor` alike).
+pub(super) fn browser_config(b: &crate::cli::BrowserArgs) -> crate::browser::BrowserConfig {
     crate::browser::BrowserConfig {
-        webdriver_url: args.browser.webdriver_url.clone(),
-        chromedriver: args.browser.chromedriver.clone(),
-        geckodriver: args.browser.geckodriver.clone(),
-        browser_binary: args.browser.browser_binary.clone(),
-        max_sessions: args.browser.browsers,
-        args: args.browser.browser_args.clone(),
-        screenshot_every_step: args.browser.screenshots == "all",
+        webdriver_url: b.webdriver_url.clone(),
+        chromedriver: b.chromedriver.clone(),
+        geckodriver: b.geckodriver.clone(),
+        browser_binary: b.browser_binary.clone(),
+        max_sessions: b.browsers,
+        args: b.browser_args.clone(),
+        screenshot_every_step: b.screenshots == "all",
         command_timeout: Duration::from_secs(30),
     }
 }
