@@ -300,6 +300,8 @@ fn readme_examples_pass_the_schema_and_validate() {
             )
         } else if top_level("jobs") {
             continue; // a GitHub Actions workflow
+        } else if top_level("groups") || top_level("route") || top_level("apiVersion") {
+            continue; // Prometheus rules, an Alertmanager configuration, Kubernetes manifests
         } else {
             panic!("README.md:{line}: a ```yaml block that is neither a suite, a list of steps nor a workflow");
         };
