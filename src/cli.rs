@@ -68,6 +68,10 @@ pub struct MonitorArgs {
     #[arg(long, short = 'j', default_value_t = 4, value_name = "N", env = "SHAKEDOWN_JOBS",
           value_parser = |s: &str| count(s, 1024))]
     pub jobs: usize,
+    /// Also reload the suites when a suite file is added, changed or removed (checked every 2s),
+    /// as SIGHUP does.
+    #[arg(long, env = "SHAKEDOWN_WATCH")]
+    pub watch: bool,
     /// Where /metrics, /api/status, /healthz and the status page are served.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9464", env = "SHAKEDOWN_LISTEN",
           value_parser = parse_listen)]

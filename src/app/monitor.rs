@@ -59,6 +59,7 @@ pub async fn monitor(args: MonitorArgs) -> i32 {
     let sched =
         schedule::Shared::new(opts, redactor, tx, Cancel::default(), browsers, args.every, args.jitter, args.jobs);
     let cfg = monitor::Config {
+        watch: args.watch.then(|| fingerprint(args.load.paths.clone())),
         location: args.location.clone(),
         threshold: args.failure_threshold as u64,
         history: args.history,
@@ -73,6 +74,27 @@ pub async fn monitor(args: MonitorArgs) -> i32 {
         },
     };
     monitor::monitor(cfg, sched, rx, listener, restored, first, loader).await
+}
+
+/// A hash of the suite files' names, sizes and modification times, for `--watch`.
+fn fingerprint(paths: Vec<std::path::PathBuf>) -> monitor::Fingerprint {
+    Arc::new(move || {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match super::discover::find_suites(&paths) {
+            Ok(files) => {
+                for f in files {
+                    f.hash(&mut h);
+                    if let Ok(m) = std::fs::metadata(&f) {
+                        m.len().hash(&mut h);
+                        m.modified().ok().hash(&mut h);
+                    }
+                }
+            }
+            Err(e) => e.to_string().hash(&mut h),
+        }
+        h.finish()
+    })
 }
 
 /// Loads the suites the command line names, as at start and on every SIGHUP: the valid

@@ -36,8 +36,16 @@ pub struct Loaded {
 /// Loads the suites again (on SIGHUP); `Err` when the paths themselves cannot be used.
 pub type Loader = Arc<dyn Fn() -> Result<Loaded, String> + Send + Sync>;
 
+/// A value that changes when the suite files change (`--watch`).
+pub type Fingerprint = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// How often `--watch` looks at the suite files.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+
 /// Everything the monitor was told on the command line, checked.
 pub struct Config {
+    /// `--watch`: reload when this changes.
+    pub watch: Option<Fingerprint>,
     pub location: String,
     pub threshold: u64,
     pub history: usize,
@@ -101,7 +109,8 @@ pub async fn monitor(
 
     let mut scheduler = schedule::Scheduler::new(sched);
     apply(first, true, &mut scheduler, &state, &changes, &redactor);
-    wait_for_signals(&mut scheduler, &state, &changes, &redactor, &loader).await;
+    let reload = Reload { state: &state, changes: &changes, redactor: &redactor, loader: &loader };
+    wait_for_signals(&mut scheduler, &reload, cfg.watch.clone()).await;
 
     log(&format!("stopping: running checks have {} to finish", crate::duration::human(cfg.grace)));
     if !scheduler.stop(cfg.grace).await {
@@ -123,28 +132,53 @@ pub async fn monitor(
     crate::exit::OK
 }
 
-/// SIGHUP reloads, SIGTERM and SIGINT return.
-async fn wait_for_signals(
-    scheduler: &mut schedule::Scheduler,
-    state: &Arc<Mutex<State>>,
-    changes: &tokio::sync::mpsc::UnboundedSender<state::Change>,
-    redactor: &Redactor,
-    loader: &Loader,
-) {
+/// What a reload needs.
+struct Reload<'a> {
+    state: &'a Arc<Mutex<State>>,
+    changes: &'a tokio::sync::mpsc::UnboundedSender<state::Change>,
+    redactor: &'a Redactor,
+    loader: &'a Loader,
+}
+
+impl Reload<'_> {
+    async fn run(&self, scheduler: &mut schedule::Scheduler) {
+        let l = self.loader.clone();
+        match tokio::task::spawn_blocking(move || l()).await {
+            Ok(Ok(loaded)) => apply(loaded, false, scheduler, self.state, self.changes, self.redactor),
+            Ok(Err(e)) => {
+                refuse(self.state, vec![LoadError { file: String::new(), message: self.redactor.redact(&e) }])
+            }
+            Err(e) => log(&format!("reloading failed: {e}")),
+        }
+    }
+}
+
+/// SIGHUP (and with `--watch`, a change of the suite files) reloads; SIGTERM and SIGINT return.
+async fn wait_for_signals(scheduler: &mut schedule::Scheduler, reload: &Reload<'_>, watch: Option<Fingerprint>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut hup), Ok(mut term)) = (signal(SignalKind::hangup()), signal(SignalKind::terminate())) else {
         log("cannot listen for signals: stop with SIGKILL; SIGHUP does not reload");
         return std::future::pending().await;
     };
+    let fingerprint = |w: Fingerprint| async move { tokio::task::spawn_blocking(move || w()).await.unwrap_or(0) };
+    let mut seen = match &watch {
+        Some(w) => fingerprint(w.clone()).await,
+        None => 0,
+    };
+    let mut tick = tokio::time::interval(WATCH_EVERY);
     loop {
         tokio::select! {
             _ = hup.recv() => {
                 log("SIGHUP: reloading the suites");
-                let l = loader.clone();
-                match tokio::task::spawn_blocking(move || l()).await {
-                    Ok(Ok(loaded)) => apply(loaded, false, scheduler, state, changes, redactor),
-                    Ok(Err(e)) => refuse(state, vec![LoadError { file: String::new(), message: redactor.redact(&e) }]),
-                    Err(e) => log(&format!("reloading failed: {e}")),
+                reload.run(scheduler).await;
+            }
+            _ = tick.tick(), if watch.is_some() => {
+                let Some(w) = &watch else { continue };
+                let now = fingerprint(w.clone()).await;
+                if now != seen {
+                    seen = now;
+                    log("the suite files changed: reloading the suites");
+                    reload.run(scheduler).await;
                 }
             }
             _ = term.recv() => return log("SIGTERM"),

@@ -229,3 +229,59 @@ pub fn bad_input_is_a_clear_error() {
     }
     drop(busy);
 }
+
+pub fn sigterm_lets_running_checks_finish_within_the_grace() {
+    let fx = app();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = "name: slow\nbase_url: ${{ env.BASE_URL }}\nchecks:\n  - name: slow\n    request: GET /slow?ms=1200\n  - name: hang\n    request: GET /hang\n";
+    std::fs::write(dir.path().join("slow.yaml"), suite.replace("  - name: hang\n    request: GET /hang\n", ""))
+        .unwrap();
+    std::fs::write(dir.path().join("hang.yaml"), suite.replacen("name: slow\n", "name: hung\n", 1)).unwrap();
+
+    // A run in flight when SIGTERM comes finishes, and its result is kept.
+    let m =
+        Monitor::start(dir.path(), &["--jitter", "0", "--state-dir", "st", "slow.yaml"], &[("BASE_URL", &fx.http_url)]);
+    wait_for(T, "the slow request", || (fx.hits("/slow") == 1).then_some(()));
+    let t0 = std::time::Instant::now();
+    let (code, log, _) = m.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(t0.elapsed() >= Duration::from_millis(600), "it waited for the check: {:?}", t0.elapsed());
+    let state = std::fs::read_to_string(dir.path().join("st/state.json")).unwrap();
+    assert!(state.contains("\"check\":\"slow\"") && state.contains("\"up\":true"), "{state}");
+
+    // One that outlasts the grace is stopped, and not counted as a failure of the target.
+    let m = Monitor::start(
+        dir.path(),
+        &["--jitter", "0", "--state-dir", "st2", "--grace", "300ms", "hang.yaml"],
+        &[("BASE_URL", &fx.http_url)],
+    );
+    wait_for(T, "the hanging request", || (fx.hits("/hang") == 1).then_some(()));
+    let t0 = std::time::Instant::now();
+    let (code, log, _) = m.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(t0.elapsed() < Duration::from_secs(8), "stopped after the grace: {:?}", t0.elapsed());
+    assert!(log.contains("the grace period passed"), "{log}");
+    let state = std::fs::read_to_string(dir.path().join("st2/state.json")).unwrap();
+    assert!(!state.contains("\"check\":\"hang\""), "an interrupted check is not a result: {state}");
+    assert!(state.contains("\"check\":\"slow\""), "the check before it ran: {state}");
+}
+
+pub fn watch_reloads_when_a_suite_file_changes() {
+    let fx = app();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suites/shop.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, switch_suite("shop", &unique("w"), "")).unwrap();
+    let m = Monitor::start(
+        dir.path(),
+        &["--every", "200ms", "--jitter", "0", "--watch", "suites"],
+        &[("BASE_URL", &fx.http_url)],
+    );
+    m.wait_metric("shakedown_check_up", &up("health"), 1.0, T);
+    std::fs::write(&file, switch_suite("shop", &unique("w"), "").replace("name: health", "name: added by watch"))
+        .unwrap();
+    m.wait_metric("shakedown_check_up", &up("added by watch"), 1.0, T);
+    assert!(m.find_line("the suite files changed: reloading the suites").is_some());
+    assert_eq!(m.metric("shakedown_check_up", &up("health")), None);
+    let _ = m.stop();
+}

@@ -26,6 +26,8 @@ fn main() {
             a_suite_interval_wins_and_a_suite_never_runs_twice_at_once,
             no_secret_leaves_the_monitor,
             bad_input_is_a_clear_error,
+            sigterm_lets_running_checks_finish_within_the_grace,
+            watch_reloads_when_a_suite_file_changes,
         ],
         &[Need::Prometheus] => [prometheus_scrapes_up_1_0_1],
         &[Need::Promtool] => [promtool_accepts_the_exposition],
