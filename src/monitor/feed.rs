@@ -66,6 +66,9 @@ impl Feed {
             Status::Errored | Status::Skipped => Outcome::Errored,
         };
         let Ok(mut state) = self.state.lock() else { return };
+        for (host, not_after) in &case.certificates {
+            state.certificates.insert(self.redactor.redact(host), *not_after);
+        }
         let key = (suite.to_string(), case.name.clone());
         let was_up = state.checks.get(&key).map(|c| c.up);
         let change = state.record(Run {
@@ -84,7 +87,6 @@ impl Feed {
                 super::log(&format!("{name} is DOWN ({}): {}", outcome.name(), text.unwrap_or_default()))
             }
             (Some(false), true) => super::log(&format!("{name} is UP again")),
-            (None, true) => super::log(&format!("{name} is up")),
             _ => {}
         }
         if let Some(c) = change {

@@ -73,6 +73,13 @@ pub fn render(state: &State, location: &str) -> String {
         let _ = writeln!(out, "{name}_count{{{l}}} {}", c.run_count());
     }
 
+    let name = "shakedown_tls_certificate_expiry_timestamp_seconds";
+    let _ = writeln!(out, "# HELP {name} When the TLS certificate a host last showed a check expires (Unix time).");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (host, t) in &state.certificates {
+        let _ = writeln!(out, "{name}{{host=\"{}\",location=\"{}\"}} {t}", escape(host), escape(location));
+    }
+
     let name = "shakedown_suite_load_errors";
     let _ = writeln!(out, "# HELP {name} Suite files that could not be loaded at the last (re)load.");
     let _ = writeln!(out, "# TYPE {name} gauge");
@@ -117,7 +124,11 @@ mod tests {
             problem: None,
             at: 1_700_000_000.5,
         });
+        s.certificates.insert("shop.example".into(), 1_800_000_000);
         let text = render(&s, "eu-west");
+        assert!(text.contains(
+            "shakedown_tls_certificate_expiry_timestamp_seconds{host=\"shop.example\",location=\"eu-west\"} 1800000000"
+        ));
         assert!(text.contains(
             "shakedown_check_up{suite=\"a \\\"quoted\\\" suite\",check=\"back\\\\slash\\nnew line\",environment=\"prod\",location=\"eu-west\"} 0"
         ), "{text}");

@@ -113,6 +113,8 @@ pub struct LoadError {
 pub struct State {
     pub checks: BTreeMap<CheckKey, CheckState>,
     pub load_errors: Vec<LoadError>,
+    /// The expiry (Unix seconds) of the TLS certificate each host last showed a check.
+    pub certificates: BTreeMap<String, i64>,
     /// Results kept per check.
     pub history_len: usize,
     /// Consecutive failures before an alert fires.

@@ -29,6 +29,8 @@ pub(super) struct SuiteState {
     pub attachments: Vec<PathBuf>,
     /// Steps of the current check or phase that passed only after retrying.
     pub retried: Vec<crate::result::StepRetried>,
+    /// Hosts and certificate expiry times the current check's HTTPS responses showed.
+    pub certificates: Vec<(String, i64)>,
 }
 
 impl SuiteState {
@@ -101,6 +103,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
         artifacts: suite_dir.join("setup"),
         attachments: Vec::new(),
         retried: Vec::new(),
+        certificates: Vec::new(),
     };
 
     let mut setup_failed: Option<String> = None;
@@ -115,6 +118,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
             cases.finish(phase_case("[setup]", CaseKind::Setup, p, t.elapsed(), log, &mut state));
         }
         state.attachments.clear();
+        state.certificates.clear();
         setup_retried = std::mem::take(&mut state.retried);
     }
 

@@ -285,3 +285,22 @@ pub fn watch_reloads_when_a_suite_file_changes() {
     assert_eq!(m.metric("shakedown_check_up", &up("health")), None);
     let _ = m.stop();
 }
+
+pub fn the_certificate_expiry_is_a_metric() {
+    let fx = tls_app();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), fx.ca_pem.as_ref().unwrap()).unwrap();
+    let suite = "name: tls\nbase_url: ${{ env.BASE_URL }}\ntls: { ca: ca.pem }\nchecks:\n  - name: health\n    request: GET /health\n";
+    std::fs::write(dir.path().join("tls.yaml"), suite).unwrap();
+    let m = Monitor::start(
+        dir.path(),
+        &["--every", "200ms", "--jitter", "0", "tls.yaml"],
+        &[("BASE_URL", fx.https_url.as_ref().unwrap())],
+    );
+    let name = "shakedown_tls_certificate_expiry_timestamp_seconds";
+    let expires = wait_for(T, "the certificate metric", || m.metric(name, &[("host", "127.0.0.1")]));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let days = (expires - now) / 86400.0;
+    assert!((days - fx.cert_not_after_days as f64).abs() < 1.5, "expires in {days} days");
+    let _ = m.stop();
+}

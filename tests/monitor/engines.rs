@@ -88,16 +88,21 @@ pub fn prometheus_scrapes_up_1_0_1() {
 }
 
 pub fn promtool_accepts_the_exposition() {
-    let fx = app();
+    // HTTPS, so that the certificate metric is in the exposition too.
+    let fx = tls_app();
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.pem"), fx.ca_pem.as_ref().unwrap()).unwrap();
     let key = unique("lint");
     // Names that need escaping in label values.
-    let suite = switch_suite("shop", &key, "").replace("name: health", "name: 'quotes \" and \\ back\\slash, ünïcødé'");
+    let suite = switch_suite("shop", &key, "tls: { ca: ca.pem }")
+        .replace("name: health", "name: 'quotes \" and \\ back\\slash, ünïcødé'");
     std::fs::write(dir.path().join("shop.yaml"), suite).unwrap();
     fx.set_down(&key, true);
-    let m = Monitor::start(dir.path(), &["--every", "200ms", "shop.yaml"], &[("BASE_URL", &fx.http_url)]);
+    let m =
+        Monitor::start(dir.path(), &["--every", "200ms", "shop.yaml"], &[("BASE_URL", fx.https_url.as_ref().unwrap())]);
     m.wait_metric("shakedown_check_up", &[("check", "switch")], 0.0, T);
     let text = m.body("/metrics");
+    assert!(text.contains("shakedown_tls_certificate_expiry_timestamp_seconds{host=\"127.0.0.1\""), "{text}");
     assert!(text.contains(r#"check="quotes \" and \\ back\\slash, ünïcødé""#), "{text}");
     let lint = |text: &str| {
         let mut child = Command::new(which("promtool").unwrap())
