@@ -223,6 +223,11 @@ pub struct RunArgs {
     /// After the first failure, skip the checks not yet started.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Run again every DURATION (e.g. 30s) and keep a live table of the checks' states on the
+    /// terminal until Ctrl-C: for watching a deploy window. No JUnit or JSON is written.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval,
+          conflicts_with_all = ["junit", "json", "gate", "timeout", "fail_fast"])]
+    pub watch: Option<std::time::Duration>,
     /// Exit 1 when a check passed only after a retry.
     #[arg(long, env = "SHAKEDOWN_FAIL_ON_FLAKY")]
     pub fail_on_flaky: bool,

@@ -6,6 +6,7 @@ mod inspect;
 mod monitor;
 mod run;
 pub mod schema;
+mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::exit;

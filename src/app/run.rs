@@ -71,6 +71,10 @@ pub async fn run(args: RunArgs) -> i32 {
         return usage_error(&format!("--webdriver-url `{u}` is not an http(s) URL"));
     }
 
+    if let Some(every) = args.watch {
+        watcher.abort();
+        return super::watch::watch(suites, &args, every, redactor).await;
+    }
     let mut reporters = Reporters::new(&report_opts, &redactor);
     let environment = suites.first().map(|s| s.environment.clone()).unwrap_or_else(|| "default".into());
     let mut gate_events = Vec::new();

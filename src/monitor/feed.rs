@@ -21,6 +21,8 @@ pub struct Feed {
     pub dirty: Arc<Notify>,
     /// Warnings already logged: every run of a suite repeats them.
     pub warned: HashSet<String>,
+    /// Log state changes and warnings (not under `run --watch`, which draws a table instead).
+    pub log: bool,
 }
 
 impl Reporter for Feed {
@@ -29,7 +31,7 @@ impl Reporter for Feed {
             Event::CaseFinished { suite, case } => self.case(&suite.name, &suite.environment, case),
             Event::SuiteFinished { .. } => self.dirty.notify_one(),
             Event::Warning(w) if self.warned.insert(w.clone()) => {
-                super::log(&format!("warning: {}", self.redactor.redact(w)))
+                self.say(&format!("warning: {}", self.redactor.redact(w)))
             }
             _ => {}
         }
@@ -37,6 +39,12 @@ impl Reporter for Feed {
 }
 
 impl Feed {
+    fn say(&self, line: &str) {
+        if self.log {
+            super::log(line);
+        }
+    }
+
     fn case(&mut self, suite: &str, environment: &str, case: &CaseResult) {
         let problem = case.problem.as_ref();
         // A check stopped because the monitor is stopping says nothing about the target.
@@ -55,7 +63,7 @@ impl Feed {
             if case.kind == CaseKind::Teardown
                 && let Some(t) = &text
             {
-                super::log(&format!("{suite} › [teardown] failed: {t}"));
+                self.say(&format!("{suite} › [teardown] failed: {t}"));
             }
             return;
         }
@@ -84,17 +92,17 @@ impl Feed {
         let name = format!("{suite} › {}", case.name);
         match (was_up, outcome.is_up()) {
             (Some(true) | None, false) => {
-                super::log(&format!("{name} is DOWN ({}): {}", outcome.name(), text.unwrap_or_default()))
+                self.say(&format!("{name} is DOWN ({}): {}", outcome.name(), text.unwrap_or_default()))
             }
-            (Some(false), true) => super::log(&format!("{name} is UP again")),
+            (Some(false), true) => self.say(&format!("{name} is UP again")),
             _ => {}
         }
         if let Some(c) = change {
             match &c {
                 Change::Firing(a) => {
-                    super::log(&format!("{name}: alert firing after {} failed runs", a.consecutive_failures))
+                    self.say(&format!("{name}: alert firing after {} failed runs", a.consecutive_failures))
                 }
-                Change::Resolved(_) => super::log(&format!("{name}: alert resolved")),
+                Change::Resolved(_) => self.say(&format!("{name}: alert resolved")),
             }
             let _ = self.changes.send(c);
         }

@@ -92,6 +92,7 @@ pub async fn monitor(
         changes: changes.clone(),
         dirty: dirty.clone(),
         warned: HashSet::new(),
+        log: true,
     };
     let feed_task = tokio::spawn(async move {
         while let Some(e) = rx.recv().await {

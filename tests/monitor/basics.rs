@@ -304,3 +304,56 @@ pub fn the_certificate_expiry_is_a_metric() {
     assert!((days - fx.cert_not_after_days as f64).abs() < 1.5, "expires in {days} days");
     let _ = m.stop();
 }
+
+pub fn run_watch_keeps_a_table_until_ctrl_c() {
+    use std::io::BufRead;
+    let fx = app();
+    let dir = tempfile::tempdir().unwrap();
+    let key = unique("watch");
+    std::fs::write(dir.path().join("shop.yaml"), switch_suite("shop", &key, "")).unwrap();
+    let mut child = std::process::Command::new(bin())
+        .args(["run", "--watch", "200ms", "shop.yaml"])
+        .current_dir(dir.path())
+        .env("BASE_URL", &fx.http_url)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = String::new();
+    let mut wait_line = |pred: &dyn Fn(&str) -> bool, what: &str| loop {
+        match rx.recv_timeout(T) {
+            Ok(l) => {
+                seen.push_str(&l);
+                seen.push('\n');
+                if pred(&l) {
+                    return l;
+                }
+            }
+            Err(_) => panic!("no line with {what}; stdout:\n{seen}"),
+        }
+    };
+    wait_line(&|l| l.contains("round 2 ·") && l.contains("2 up, 0 down"), "round 2, all up");
+    fx.set_down(&key, true);
+    let row = wait_line(&|l| l.starts_with("DOWN ") && l.contains("shop › switch"), "the switch down");
+    assert!(row.contains("✗") && row.contains("503"), "{row}");
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let code = wait_for(T, "the exit", || child.try_wait().ok().flatten());
+    assert_eq!(code.code(), Some(130));
+    for (args, message) in [
+        (&["run", "--watch", "0s", "shop.yaml"][..], "shorter than the shortest interval"),
+        (&["run", "--watch", "30s", "--junit", "r.xml", "shop.yaml"][..], "cannot be used with"),
+    ] {
+        let out = std::process::Command::new(bin()).args(args).current_dir(dir.path()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}

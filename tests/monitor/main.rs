@@ -29,6 +29,7 @@ fn main() {
             sigterm_lets_running_checks_finish_within_the_grace,
             watch_reloads_when_a_suite_file_changes,
             the_certificate_expiry_is_a_metric,
+            run_watch_keeps_a_table_until_ctrl_c,
         ],
         &[Need::Prometheus] => [prometheus_scrapes_up_1_0_1],
         &[Need::Promtool] => [promtool_accepts_the_exposition],
