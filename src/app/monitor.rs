@@ -11,6 +11,7 @@ use crate::redact::Redactor;
 use crate::run::{Cancel, RunOptions};
 use std::sync::Arc;
 
+/// Runs `shakedown monitor` until SIGTERM/SIGINT; exit 2 when the command line cannot be used.
 pub async fn monitor(args: MonitorArgs) -> i32 {
     if let Some(u) = &args.browser.webdriver_url
         && !matches!(reqwest::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("http" | "https"))

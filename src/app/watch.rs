@@ -23,6 +23,7 @@ const STRIP: usize = 10;
 /// The widest problem text shown in the table.
 const PROBLEM_WIDTH: usize = 100;
 
+/// Runs the suites every `every` and redraws the table until Ctrl-C (exit 130).
 pub async fn watch(suites: Vec<Suite>, args: &RunArgs, every: Duration, redactor: Redactor) -> i32 {
     let cancel = Cancel::default();
     let stopper = {

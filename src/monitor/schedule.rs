@@ -32,6 +32,7 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Everything a suite loop needs; `jobs` bounds the suites running at once.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         opts: RunOptions,
@@ -72,6 +73,7 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
+    /// A scheduler running nothing yet ([`Scheduler::set`] gives it suites).
     pub fn new(shared: Shared) -> Scheduler {
         Scheduler { shared: Arc::new(shared), loops: Vec::new() }
     }

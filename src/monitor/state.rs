@@ -24,12 +24,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order of [`CheckState::runs`].
     pub const ALL: [Outcome; 4] = [Outcome::Passed, Outcome::Flaky, Outcome::Failed, Outcome::Errored];
 
+    /// A pass, flaky or not, is up.
     pub fn is_up(self) -> bool {
         matches!(self, Outcome::Passed | Outcome::Flaky)
     }
 
+    /// The word in metrics (`result="failed"`), JSON and the page.
     pub fn name(self) -> &'static str {
         match self {
             Outcome::Passed => "passed",
@@ -147,10 +150,12 @@ impl CheckState {
         }
     }
 
+    /// How many runs ended so.
     pub fn runs_of(&self, o: Outcome) -> u64 {
         self.runs[Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0)]
     }
 
+    /// How many runs were counted in all.
     pub fn run_count(&self) -> u64 {
         self.runs.iter().sum()
     }
@@ -181,6 +186,7 @@ pub struct Run<'a> {
 }
 
 impl State {
+    /// An empty state keeping `history_len` results a check, firing after `threshold` failures.
     pub fn new(history_len: usize, threshold: u64) -> State {
         State { history_len: history_len.max(1), threshold: threshold.max(1), ..State::default() }
     }

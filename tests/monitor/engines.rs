@@ -133,7 +133,11 @@ pub fn alertmanager_receives_the_alert_and_its_resolution() {
     let fx = app();
     let dir = tempfile::tempdir().unwrap();
     let key = unique("am");
-    std::fs::write(dir.path().join("shop.yaml"), switch_suite("shop", &key, "")).unwrap();
+    // The failing request carries a secret: the alert must not.
+    let secret = "am-Secret-7c6b5a4d3e";
+    let suite = switch_suite("shop", &key, "secrets: [API_TOKEN]")
+        .replace(&format!("GET /switch/{key}"), &format!("GET /switch/{key}?token=${{{{ secrets.API_TOKEN }}}}"));
+    std::fs::write(dir.path().join("shop.yaml"), suite).unwrap();
     std::fs::write(
         dir.path().join("alertmanager.yml"),
         "route: { receiver: nobody, group_wait: 1s, group_interval: 1s }\nreceivers:\n  - name: nobody\n",
@@ -164,7 +168,7 @@ pub fn alertmanager_receives_the_alert_and_its_resolution() {
             "lab-2",
             "shop.yaml",
         ],
-        &[("BASE_URL", &fx.http_url)],
+        &[("BASE_URL", &fx.http_url), ("API_TOKEN", secret)],
     );
     m.wait_metric("shakedown_check_up", &[("check", "switch")], 1.0, T);
     let alerts = || -> Vec<serde_json::Value> {
@@ -186,7 +190,8 @@ pub fn alertmanager_receives_the_alert_and_its_resolution() {
     assert_eq!(labels["environment"], "test");
     assert_eq!(alert["status"]["state"], "active");
     let description = alert["annotations"]["description"].as_str().unwrap_or_default();
-    assert!(description.contains("503"), "{alert}");
+    assert!(description.contains("503") && description.contains("token=***"), "{alert}");
+    assert!(!alert.to_string().contains(secret), "the secret is in the alert: {alert}");
     let ends = alert["endsAt"].as_str().unwrap_or_default().to_string();
     // Re-posted while firing: endsAt moves forward.
     wait_for(T, "the alert to be posted again", || {

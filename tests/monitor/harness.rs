@@ -111,8 +111,16 @@ impl Monitor {
 
     /// Waits until the metric has this value.
     pub fn wait_metric(&self, name: &str, labels: &[(&str, &str)], value: f64, within: Duration) {
-        let what = format!("{name}{labels:?} = {value}");
-        wait_for(within, &what, || (self.metric(name, labels) == Some(value)).then_some(()));
+        let deadline = Instant::now() + within;
+        while self.metric(name, labels) != Some(value) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {within:?} waiting for {name}{labels:?} = {value}; log:\n{}\nstderr:\n{}",
+                self.log(),
+                self.stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn signal(&self, name: &str) {
