@@ -253,3 +253,100 @@ fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A ```yaml block of README.md that starts with this line.
+fn readme_block(first_line: &str) -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find(&format!("```yaml\n{first_line}\n"))
+        .unwrap_or_else(|| panic!("README has no `{first_line}` block"));
+    let body = &readme[start + "```yaml\n".len()..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+fn tool_accepts(program: &Path, args: &[&str]) {
+    let out = Command::new(program).args(args).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{} {args:?}: {said}", program.display());
+}
+
+pub fn the_readme_quorum_rule_needs_2_of_3_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(&rules, readme_block("# prometheus rules file")).unwrap();
+    tool_accepts(&which("promtool").unwrap(), &["check", "rules", rules.to_str().unwrap()]);
+    let am = dir.path().join("alertmanager.yml");
+    std::fs::write(&am, readme_block("# alertmanager.yml")).unwrap();
+    tool_accepts(
+        &which("amtool").expect("amtool, from prometheus-alertmanager"),
+        &["check-config", am.to_str().unwrap()],
+    );
+
+    // Three monitors, one per location, watching the same check of the same target (each
+    // through a switch of its own, so that the target can look down from some locations only).
+    let fx = app();
+    let keys: Vec<String> = (0..3).map(|i| unique(&format!("loc{i}"))).collect();
+    let monitors: Vec<Monitor> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let d = dir.path().join(format!("m{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("shop.yaml"), switch_suite("shop", key, "")).unwrap();
+            let location = format!("loc-{i}");
+            Monitor::start(
+                &d,
+                &["--every", "300ms", "--location", &location, "shop.yaml"],
+                &[("BASE_URL", &fx.http_url)],
+            )
+        })
+        .collect();
+    let targets: Vec<String> = monitors.iter().map(|m| format!("'{}'", m.url.trim_start_matches("http://"))).collect();
+    let config = format!(
+        "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\nrule_files: ['{}']\nscrape_configs:\n  - job_name: shakedown\n    static_configs:\n      - targets: [{}]\n",
+        rules.display(),
+        targets.join(", ")
+    );
+    std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+    let port = free_port();
+    let args: Vec<String> = vec![
+        format!("--config.file={}", dir.path().join("prometheus.yml").display()),
+        format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()),
+        format!("--web.listen-address=127.0.0.1:{port}"),
+    ];
+    let _p = daemon(&which("prometheus").unwrap(), &args, &dir.path().join("prometheus.log"));
+    let api = format!("http://127.0.0.1:{port}");
+    started(&format!("{api}/-/ready"), "Prometheus to be ready");
+    let query = |q: &str| -> Vec<serde_json::Value> {
+        let url = format!(
+            "{api}/api/v1/query?query={}",
+            percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+        );
+        get(&url)
+            .and_then(|(_, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["data"]["result"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    let down = |n: usize| {
+        wait_for(T, &format!("Prometheus to see the check down from {n} locations"), || {
+            (query(r#"shakedown_check_up{check="switch"} == 0"#).len() == n
+                && query(r#"shakedown_check_up{check="switch"} == 1"#).len() == 3 - n)
+                .then_some(())
+        })
+    };
+    let alert = || query(r#"ALERTS{alertname="ShakedownCheckDownFromManyLocations"}"#);
+    down(0);
+    fx.set_down(&keys[0], true);
+    down(1);
+    std::thread::sleep(Duration::from_millis(2500)); // a few rule evaluations
+    assert!(alert().is_empty(), "one location of three is not enough: {:?}", alert());
+    fx.set_down(&keys[1], true);
+    down(2);
+    let a = wait_for(T, "the quorum alert (pending: it has `for: 2m`)", || alert().into_iter().next());
+    assert_eq!(a["metric"]["suite"], "shop");
+    assert_eq!(a["metric"]["check"], "switch");
+    assert_eq!(a["metric"]["alertstate"], "pending");
+    fx.set_down(&keys[0], false);
+    down(1);
+    wait_for(T, "the quorum alert to end", || alert().is_empty().then_some(()));
+}

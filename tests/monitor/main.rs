@@ -32,6 +32,7 @@ fn main() {
             run_watch_keeps_a_table_until_ctrl_c,
         ],
         &[Need::Prometheus] => [prometheus_scrapes_up_1_0_1],
+        &[Need::Prometheus, Need::Promtool, Need::Alertmanager] => [the_readme_quorum_rule_needs_2_of_3_locations],
         &[Need::Promtool] => [promtool_accepts_the_exposition],
         &[Need::Alertmanager] => [alertmanager_receives_the_alert_and_its_resolution],
         BROWSER => [the_status_page_in_chromium],
