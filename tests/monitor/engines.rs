@@ -350,3 +350,48 @@ pub fn the_readme_quorum_rule_needs_2_of_3_locations() {
     down(1);
     wait_for(T, "the quorum alert to end", || alert().is_empty().then_some(()));
 }
+
+pub fn browser_checks_run_on_every_tick_and_no_browser_outlives_the_monitor() {
+    let fx = app();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = "name: shop-ui\nbase_url: ${{ env.BASE_URL }}\nbrowser: { timeout: 3s }\nchecks:\n  - name: products page\n    browser:\n      - goto: /products\n      - see: { selector: li.product, count: 3 }\n";
+    std::fs::write(dir.path().join("ui.yaml"), suite).unwrap();
+    // A marker in the environment, which chromedriver and Chromium inherit, finds their
+    // processes, and only this test's.
+    let marker = unique("ui");
+    let m = Monitor::start(
+        dir.path(),
+        &["--every", "300ms", "--jitter", "0", BROWSER_ONLY_LOOPBACK, "ui.yaml"],
+        &[("BASE_URL", &fx.http_url), ("SHAKEDOWN_TEST_MARKER", &marker)],
+    );
+    let labels = [("suite", "shop-ui"), ("check", "products page")];
+    wait_for(Duration::from_secs(60), "three passing browser runs", || {
+        (m.metric("shakedown_check_runs_total", &[labels[0], labels[1], ("result", "passed")])? >= 3.0).then_some(())
+    });
+    assert_eq!(m.metric("shakedown_check_up", &labels), Some(1.0));
+    wait_for(T, "the monitor's chromedriver", || {
+        marked(&marker).iter().any(|p| p.contains("chromedriver")).then_some(())
+    });
+    let (code, log, _) = m.stop();
+    assert_eq!(code, 0, "{log}");
+    wait_for(T, "every process the monitor started to be gone", || marked(&marker).is_empty().then_some(()));
+}
+
+/// Live processes whose environment carries `SHAKEDOWN_TEST_MARKER=marker`.
+fn marked(marker: &str) -> Vec<String> {
+    let needle = format!("SHAKEDOWN_TEST_MARKER={marker}");
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = e.file_name().to_string_lossy().into_owned();
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
+        if !env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if matches!(stat.rsplit(')').next().and_then(|s| s.split_whitespace().next()), Some("Z" | "X")) {
+            continue;
+        }
+        found.push(std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().replace('\0', " "));
+    }
+    found
+}

@@ -35,7 +35,7 @@ fn main() {
         &[Need::Prometheus, Need::Promtool, Need::Alertmanager] => [the_readme_quorum_rule_needs_2_of_3_locations],
         &[Need::Promtool] => [promtool_accepts_the_exposition],
         &[Need::Alertmanager] => [alertmanager_receives_the_alert_and_its_resolution],
-        BROWSER => [the_status_page_in_chromium],
+        BROWSER => [the_status_page_in_chromium, browser_checks_run_on_every_tick_and_no_browser_outlives_the_monitor],
     ];
     run_tests(tests)
 }
