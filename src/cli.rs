@@ -32,6 +32,123 @@ pub enum Command {
     List(ListArgs),
     /// Print a JSON Schema of the suite format (for editors' YAML support).
     Schema,
+    /// Run the suites on an interval: Prometheus metrics, a status page, and alerts when a
+    /// check changes state. Runs until SIGTERM or SIGINT; SIGHUP reloads the suites.
+    #[command(after_help = MONITOR_HELP)]
+    Monitor(Box<MonitorArgs>),
+}
+
+const MONITOR_HELP: &str = "\
+Endpoints (on --listen):
+  /             the status page
+  /metrics      Prometheus metrics
+  /api/status   the status page's data as JSON
+  /healthz      200 while the monitor runs
+
+Signals: SIGHUP reloads the suites (an invalid set is reported and the running one kept);
+SIGTERM and SIGINT stop scheduling, let running checks finish within --grace, and exit 0.
+
+Exit codes: 0 stopped by a signal; 2 the command line or --listen/--state-dir cannot be used.";
+
+/// `shakedown monitor`: what to run, how often, where to serve and where to alert.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// How often each suite runs (a suite's `monitor: { every }` wins); at least 100ms.
+    #[arg(long, value_name = "DURATION", default_value = "1m", env = "SHAKEDOWN_EVERY", value_parser = parse_interval)]
+    pub every: std::time::Duration,
+    /// The most a run is moved later at random, so suites do not all start at once
+    /// (default: a tenth of the interval).
+    #[arg(long, value_name = "DURATION", env = "SHAKEDOWN_JITTER", value_parser = parse_duration)]
+    pub jitter: Option<std::time::Duration>,
+    /// Suites running at the same time (1 to 1024); a suite never runs twice at once.
+    #[arg(long, short = 'j', default_value_t = 4, value_name = "N", env = "SHAKEDOWN_JOBS",
+          value_parser = |s: &str| count(s, 1024))]
+    pub jobs: usize,
+    /// Also reload the suites when a suite file is added, changed or removed (checked every 2s),
+    /// as SIGHUP does.
+    #[arg(long, env = "SHAKEDOWN_WATCH")]
+    pub watch: bool,
+    /// Where /metrics, /api/status, /healthz and the status page are served.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9464", env = "SHAKEDOWN_LISTEN",
+          value_parser = parse_listen)]
+    pub listen: std::net::SocketAddr,
+    /// This monitor's name, a label on every metric and alert (e.g. eu-west).
+    #[arg(long, value_name = "NAME", default_value = "default", env = "SHAKEDOWN_LOCATION", value_parser = parse_label)]
+    pub location: String,
+    /// Consecutive failed runs of a check before its alert fires.
+    #[arg(long, value_name = "N", default_value_t = 2, env = "SHAKEDOWN_FAILURE_THRESHOLD",
+          value_parser = |s: &str| count(s, 1000))]
+    pub failure_threshold: usize,
+    /// Post alerts to this Alertmanager (API v2), e.g. http://alertmanager:9093 (repeatable).
+    #[arg(long, value_name = "URL", env = "SHAKEDOWN_ALERTMANAGER", value_delimiter = ',', value_parser = parse_http_url)]
+    pub alertmanager: Vec<String>,
+    /// Post a JSON message to this URL when an alert fires or resolves (repeatable).
+    #[arg(long, value_name = "URL", env = "SHAKEDOWN_WEBHOOK", value_delimiter = ',', value_parser = parse_http_url)]
+    pub webhook: Vec<String>,
+    /// The webhook body: shakedown's JSON, or Slack's `{"text": …}` (also Mattermost, Rocket.Chat).
+    #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = ["json", "slack"])]
+    pub webhook_format: String,
+    /// How often a firing alert is posted again to Alertmanager (it expires after 4 times this).
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_interval)]
+    pub alert_resend: std::time::Duration,
+    /// Keep the checks' state and recent history here (state.json, written atomically), so a
+    /// restart neither re-fires nor forgets an alert. Without it, nothing is kept.
+    #[arg(long, value_name = "DIR", env = "SHAKEDOWN_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Results kept per check for the status page's strip and sparkline (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = |s: &str| count(s, 1000))]
+    pub history: usize,
+    /// After SIGTERM/SIGINT, how long running checks may take to finish before they are stopped.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub grace: std::time::Duration,
+    /// How long teardowns may run once running checks are stopped.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub teardown_grace: std::time::Duration,
+    /// Where screenshots, pages and bodies of failed checks are saved (each run replaces the
+    /// last one's; default: `artifacts` in --state-dir, else shakedown-artifacts).
+    #[arg(long, value_name = "DIR", env = "SHAKEDOWN_ARTIFACTS")]
+    pub artifacts: Option<PathBuf>,
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+}
+
+/// A duration of at least 100ms, for intervals.
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::duration::parse_duration(s)?;
+    if d < crate::suite::MIN_MONITOR_EVERY {
+        return Err(format!("`{s}` is shorter than the shortest interval, 100ms"));
+    }
+    Ok(d)
+}
+
+/// `127.0.0.1:9464`, `[::1]:9464` or `0.0.0.0:9464`.
+fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.trim().parse().map_err(|_| format!("`{s}` is not ADDRESS:PORT, e.g. 127.0.0.1:9464 or [::1]:9464"))
+}
+
+/// A label value people write by hand: 1 to 64 letters, digits, `-`, `_`, `.`.
+fn parse_label(s: &str) -> Result<String, String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if s.is_empty() || s.len() > 64 || !s.chars().all(ok) {
+        return Err(format!("`{s}` is not a name of 1 to 64 letters, digits, `-`, `_` or `.` (e.g. eu-west-1)"));
+    }
+    Ok(s.to_string())
+}
+
+/// An absolute http(s) URL, without credentials (they would show in logs and on the page).
+fn parse_http_url(s: &str) -> Result<String, String> {
+    let u = url::Url::parse(s.trim()).map_err(|e| format!("`{s}` is not a URL ({e}); write e.g. http://host:9093"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("`{s}` is not an http or https URL"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("the URL holds a user or password: put credentials in a proxy, not on the command line".into());
+    }
+    Ok(s.trim().trim_end_matches('/').to_string())
 }
 
 #[derive(Clone, Debug, Args)]
@@ -106,6 +223,11 @@ pub struct RunArgs {
     /// After the first failure, skip the checks not yet started.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Run again every DURATION (e.g. 30s) and keep a live table of the checks' states on the
+    /// terminal until Ctrl-C: for watching a deploy window. No JUnit or JSON is written.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval,
+          conflicts_with_all = ["junit", "json", "gate", "timeout", "fail_fast"])]
+    pub watch: Option<std::time::Duration>,
     /// Exit 1 when a check passed only after a retry.
     #[arg(long, env = "SHAKEDOWN_FAIL_ON_FLAKY")]
     pub fail_on_flaky: bool,

@@ -16,6 +16,7 @@ pub mod event;
 pub mod exit;
 pub mod judge;
 pub mod load;
+pub mod monitor;
 pub mod poll;
 pub mod redact;
 pub mod report;

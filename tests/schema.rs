@@ -300,6 +300,8 @@ fn readme_examples_pass_the_schema_and_validate() {
             )
         } else if top_level("jobs") {
             continue; // a GitHub Actions workflow
+        } else if top_level("groups") || top_level("route") || top_level("apiVersion") {
+            continue; // Prometheus rules, an Alertmanager configuration, Kubernetes manifests
         } else {
             panic!("README.md:{line}: a ```yaml block that is neither a suite, a list of steps nor a workflow");
         };
@@ -439,6 +441,7 @@ defaults:
   retries: 10
 tls: { ca: certs/ca.pem, client_cert: certs/client.pem, client_key: certs/client.key, insecure: true }
 browser: { timeout: 3s, args: [--lang=de], browser: chrome, window: 1280x800 }
+monitor: { every: 5m }
 setup:
   - request: GET /setup
 teardown:
@@ -478,6 +481,12 @@ teardown:
             suite("setup: []\ndefaults: {}\ntls: {}\nvars: {}\nbrowser: {}"),
         ),
         invalid("an unknown suite key", suite("base_ur1: http://x")),
+        valid("monitor: an empty mapping", suite("monitor: {}")),
+        valid("monitor: every as a bare number of seconds", suite("monitor: { every: 30 }")),
+        invalid("monitor: an unknown key", suite("monitor: { interval: 5m }")),
+        invalid("monitor: every that is not a duration", suite("monitor: { every: often }")),
+        invalid("monitor: a list", suite("monitor: [5m]")),
+        schema_looser("monitor: every shorter than 100ms", suite("monitor: { every: 10ms }"), "a minimum duration"),
         invalid("a suite that is a list", format!("- {}", indent(&check("request: GET /"), 2).trim_start())),
         invalid("a suite that is a string", "hello\n".into()),
         invalid("a suite that is null", "~\n".into()),
@@ -1299,6 +1308,7 @@ fn key_probes() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ("the suite", format!("{HEAD}{p}: 1\n{ONE_CHECK}"), vec!["/properties"]),
         ("`defaults`", suite(&format!("defaults: {{ {p}: 1 }}")), vec!["/properties/defaults/properties"]),
         ("`tls`", suite(&format!("tls: {{ {p}: 1 }}")), vec!["/properties/tls/properties"]),
+        ("`monitor`", suite(&format!("monitor: {{ {p}: 1 }}")), vec!["/properties/monitor/properties"]),
         ("`browser`", suite(&format!("browser: {{ {p}: 1 }}")), vec!["/$defs/browserOptions/properties"]),
         ("a check", check(&format!("request: GET /\n{p}: 1")), vec!["/$defs/check/properties"]),
         ("a step", check(&format!("steps:\n  - request: GET /\n    {p}: 1")), vec!["/$defs/httpStep/properties"]),

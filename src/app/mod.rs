@@ -3,8 +3,10 @@
 mod discover;
 mod gate;
 mod inspect;
+mod monitor;
 mod run;
 pub mod schema;
+mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::exit;
@@ -29,20 +31,23 @@ pub fn main() -> i32 {
         Command::List(args) => inspect::list(&args),
         // Suites load on a blocking thread: give it the main thread's stack, which the
         // deepest nesting the YAML reader allows was measured against.
-        Command::Run(args) => {
-            match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 * 1024 * 1024).build() {
-                Ok(rt) => {
-                    let code = rt.block_on(run::run(*args));
-                    // A load still blocked (on a FIFO, say) after an interruption must not hold
-                    // the exit.
-                    rt.shutdown_background();
-                    code
-                }
-                Err(e) => {
-                    err(format_args!("error: cannot start the async runtime: {e}"));
-                    exit::RUNNER_ERROR
-                }
-            }
+        Command::Run(args) => with_runtime(run::run(*args)),
+        Command::Monitor(args) => with_runtime(monitor::monitor(*args)),
+    }
+}
+
+/// Runs a command on a multi-threaded runtime and returns its exit code.
+fn with_runtime(command: impl Future<Output = i32>) -> i32 {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(8 * 1024 * 1024).build() {
+        Ok(rt) => {
+            let code = rt.block_on(command);
+            // A load still blocked (on a FIFO, say) after an interruption must not hold the exit.
+            rt.shutdown_background();
+            code
+        }
+        Err(e) => {
+            err(format_args!("error: cannot start the async runtime: {e}"));
+            exit::RUNNER_ERROR
         }
     }
 }

@@ -38,6 +38,10 @@ pub async fn run(args: RunArgs) -> i32 {
         return usage_error(&format!("--webdriver-url `{u}` is not an http(s) URL"));
     }
 
+    if let Some(every) = args.watch {
+        watcher.abort();
+        return super::watch::watch(suites, &args, every, redactor).await;
+    }
     let reporters = Reporters::new(&report_options(&args), &redactor);
     let environment = suites.first().map(|s| s.environment.clone()).unwrap_or_else(|| "default".into());
     let mut gate_events = Vec::new();
@@ -65,7 +69,7 @@ pub async fn run(args: RunArgs) -> i32 {
         artifacts_dir: args.artifacts.clone(),
     };
     let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
-    let browsers = crate::browser::Browsers::new(browser_config(&args));
+    let browsers = crate::browser::Browsers::new(browser_config(&args.browser));
     let mut summary = run::run(suites, opts, redactor.clone(), tx, cancel.clone(), browsers.clone()).await;
     if gate_passed {
         summary.totals.add(Status::Passed);
@@ -162,15 +166,16 @@ fn spawn_display(
     })
 }
 
-fn browser_config(args: &RunArgs) -> crate::browser::BrowserConfig {
+/// The browser pool's settings (`run` and `monitor` alike).
+pub(super) fn browser_config(b: &crate::cli::BrowserArgs) -> crate::browser::BrowserConfig {
     crate::browser::BrowserConfig {
-        webdriver_url: args.browser.webdriver_url.clone(),
-        chromedriver: args.browser.chromedriver.clone(),
-        geckodriver: args.browser.geckodriver.clone(),
-        browser_binary: args.browser.browser_binary.clone(),
-        max_sessions: args.browser.browsers,
-        args: args.browser.browser_args.clone(),
-        screenshot_every_step: args.browser.screenshots == "all",
+        webdriver_url: b.webdriver_url.clone(),
+        chromedriver: b.chromedriver.clone(),
+        geckodriver: b.geckodriver.clone(),
+        browser_binary: b.browser_binary.clone(),
+        max_sessions: b.browsers,
+        args: b.browser_args.clone(),
+        screenshot_every_step: b.screenshots == "all",
         command_timeout: Duration::from_secs(30),
     }
 }

@@ -64,6 +64,9 @@ pub struct CaseResult {
     pub tags: Vec<String>,
     /// Steps whose `retry` needed more than one attempt to pass.
     pub retried_steps: Vec<StepRetried>,
+    /// The TLS certificates the check's HTTPS responses came with: the host and the end of
+    /// the certificate's validity (Unix seconds), for `shakedown monitor`'s expiry metric.
+    pub certificates: Vec<(String, i64)>,
 }
 
 /// A step that passed only after polling: it is green, but a reader should see it waited.
@@ -96,6 +99,7 @@ impl CaseResult {
             attachments: Vec::new(),
             tags: Vec::new(),
             retried_steps: Vec::new(),
+            certificates: Vec::new(),
         }
     }
 

@@ -75,6 +75,7 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
     state.scope = shared_scope;
     let attachments = std::mem::take(&mut state.attachments);
     let retried_steps = std::mem::take(&mut state.retried);
+    let certificates = std::mem::take(&mut state.certificates);
     if shared.cancel.checks.is_cancelled() && last.is_err() {
         let mut c = interrupted_case(check, shared, t.elapsed(), log);
         c.earlier_attempts = earlier;
@@ -86,6 +87,7 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
     case.log = log;
     case.attachments = attachments;
     case.retried_steps = retried_steps;
+    case.certificates = certificates;
     match last {
         Ok(()) if earlier.is_empty() => {}
         Ok(()) => case.status = Status::Flaky,

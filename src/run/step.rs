@@ -124,7 +124,14 @@ async fn http_attempt(
     let hash_body = step.expect.iter().any(|a| matches!(a.kind, crate::suite::AssertKind::Sha256(_)));
     let cx = SendContext { suite: &suite, captures: &state.captures, redactor: &shared.redactor, hash_body };
     let ex = match http::send(&state.scope, req, &cx).await {
-        Ok(ex) => ex,
+        Ok(ex) => {
+            if let (Some(t), Some(host)) = (ex.cert_not_after, ex.url.host_str())
+                && !state.certificates.iter().any(|(h, _)| h == host)
+            {
+                state.certificates.push((host.to_string(), t));
+            }
+            ex
+        }
         Err(e) => {
             // The full URL, as it was sent (or would have been).
             let raw = req.url.render_url(&state.captures).unwrap_or_default();

@@ -29,6 +29,8 @@ pub(super) struct SuiteState {
     pub attachments: Vec<PathBuf>,
     /// Steps of the current check or phase that passed only after retrying.
     pub retried: Vec<crate::result::StepRetried>,
+    /// Hosts and certificate expiry times the current check's HTTPS responses showed.
+    pub certificates: Vec<(String, i64)>,
 }
 
 impl SuiteState {
@@ -104,6 +106,14 @@ fn report_crash(suite: &Suite, cases: &Cases<'_>, message: &str) {
     }
 }
 
+/// Test builds only: a way to show that a panic still leaves a complete report.
+fn inject_panic(_check: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("SHAKEDOWN_TEST_PANIC_IN").is_ok_and(|n| n == _check) {
+        panic!("a panic injected by SHAKEDOWN_TEST_PANIC_IN");
+    }
+}
+
 /// The text of a panic's payload.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -138,6 +148,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
         artifacts: suite_dir.join("setup"),
         attachments: Vec::new(),
         retried: Vec::new(),
+        certificates: Vec::new(),
     };
 
     let mut setup_failed: Option<String> = None;
@@ -152,6 +163,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
             cases.finish(phase_case("[setup]", CaseKind::Setup, p, t.elapsed(), log, &mut state));
         }
         state.attachments.clear();
+        state.certificates.clear();
         setup_retried = std::mem::take(&mut state.retried);
     }
 
@@ -169,11 +181,7 @@ async fn run_phases(suite: &Arc<Suite>, shared: &Shared, cases: &Cases<'_>) -> V
             CaseResult::skipped(&check.name, Some(check.pos.line), why)
         } else {
             state.artifacts = suite_dir.join(folder);
-            // Test builds only: a way to show that a panic still leaves a complete report.
-            #[cfg(debug_assertions)]
-            if std::env::var("SHAKEDOWN_TEST_PANIC_IN").is_ok_and(|n| n == check.name) {
-                panic!("a panic injected by SHAKEDOWN_TEST_PANIC_IN");
-            }
+            inject_panic(&check.name);
             run_check(check, &mut state, shared).await
         };
         case.tags = check.tags.clone();

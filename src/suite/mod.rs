@@ -37,7 +37,19 @@ pub struct Suite {
     /// Values of the suite's secrets, masked in every output.
     pub secret_values: Vec<String>,
     pub browser: crate::suite::browser::BrowserOptions,
+    /// Settings for `shakedown monitor` (`monitor:`); `run` ignores them.
+    pub monitor: MonitorOptions,
 }
+
+/// How `shakedown monitor` schedules a suite: `monitor: { every: 5m }`.
+#[derive(Clone, Debug, Default)]
+pub struct MonitorOptions {
+    /// The suite's own interval, instead of `--every`.
+    pub every: Option<Duration>,
+}
+
+/// The shortest interval `monitor.every` and `--every` accept.
+pub const MIN_MONITOR_EVERY: Duration = Duration::from_millis(100);
 
 /// Settings every request and check of a suite starts from.
 #[derive(Clone, Debug)]

