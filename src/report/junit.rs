@@ -179,6 +179,12 @@ pub fn clean(s: &str, r: &Redactor) -> String {
 /// wrote (suite, check, file), which the loader refuses to let carry a secret, so masking could
 /// only rewrite them.
 pub fn plain(s: &str) -> String {
+    // Every ANSI escape starts with a control character, and so does everything else this
+    // removes but U+FFFE and U+FFFF: text without them (nearly all) is kept as it is.
+    if !s.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}'))
+    {
+        return s.to_string();
+    }
     let stripped = strip_ansi(s);
     stripped
         .chars()
@@ -227,6 +233,32 @@ mod tests {
         r.add("hunter2-smoke");
         let s = clean("\u{1b}[31mred\u{1b}[0m \u{1}x\u{fffe} pw=hunter2-smoke ]]> <&>", &r);
         assert_eq!(s, "red x pw=*** ]]> <&>");
+    }
+
+    #[test]
+    fn text_without_control_characters_is_kept_as_stripping_would_keep_it() {
+        let slow = |s: &str| -> String {
+            strip_ansi(s)
+                .chars()
+                .filter(|&c| {
+                    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+                })
+                .collect()
+        };
+        let samples = [
+            "→ GET http://127.0.0.1:8080/data.json\n← 200 OK (3ms, 102 bytes)\n  ✓ status\n  ✗ json $.a\n",
+            "tabs\tand\r\nwindows lines",
+            "Größe › Grüße « » ‹ › “quoted” — ‚a‘ € ¢ £ ¥ 中文 日本語 한국어 🙂 👍🏽",
+            "brackets [31m and ^[ and \\x1b and \\u001b written out",
+            "\u{a0}no-break space, \u{2028}line separator, \u{feff}bom, \u{fffd}replacement",
+            "",
+        ];
+        for s in samples {
+            assert_eq!(plain(s), slow(s), "{s:?}");
+        }
+        for s in ["\u{1b}[1mbold\u{1b}[0m", "c1 \u{9b}31mcsi", "del\u{7f}", "bell\u{7}", "x\u{fffe}y"] {
+            assert_eq!(plain(s), slow(s), "{s:?}");
+        }
     }
 
     #[test]
