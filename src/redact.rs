@@ -61,13 +61,14 @@ pub fn weak_secret(value: &str) -> Option<String> {
 }
 
 /// Header names whose values are always secret.
+/// Asked for every header of every request and response, so it compares in place (ASCII case
+/// folded) instead of lower-casing a copy.
 pub fn is_sensitive_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(n.as_str(), "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
-        || n.contains("token")
-        || n.contains("api-key")
-        || n.contains("apikey")
-        || n.contains("secret")
+    const NAMES: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+    const WORDS: [&[u8]; 4] = [b"token", b"api-key", b"apikey", b"secret"];
+    let n = name.as_bytes();
+    NAMES.iter().any(|x| name.eq_ignore_ascii_case(x))
+        || WORDS.iter().any(|w| n.windows(w.len()).any(|part| part.eq_ignore_ascii_case(w)))
 }
 
 impl Redactor {
@@ -274,6 +275,19 @@ fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sensitive_header_names_are_found_in_any_case() {
+        for n in ["Authorization", "PROXY-AUTHORIZATION", "cookie", "Set-Cookie", "X-Auth-Token", "x-api-key"] {
+            assert!(is_sensitive_header(n), "{n}");
+        }
+        for n in ["X-APIKEY-ID", "client_secret", "tokens", "My-Secret-Thing"] {
+            assert!(is_sensitive_header(n), "{n}");
+        }
+        for n in ["content-type", "x-request-id", "set-cookie2", "accept", "", "tok", "x-api-ke"] {
+            assert!(!is_sensitive_header(n), "{n}");
+        }
+    }
 
     #[test]
     fn masks_values_and_their_url_forms() {

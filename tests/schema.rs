@@ -1063,10 +1063,12 @@ teardown:
         valid(
             "browser options: every key",
             browser_options(
-                "timeout: 3s\nargs: [--lang=de, --hide-scrollbars]\nbrowser: chromium\nwindow: \" 1280 x 800 \"",
+                "timeout: 3s\nargs: [--lang=de, --hide-scrollbars]\nbrowser: chromium\nwindow: \" 1280 x 800 \"\nerror_selectors: [div.error, \"xpath=//p[@role='alert']\"]",
             ),
         ),
         valid("browser options: firefox with a single argument", browser_options("browser: firefox\nargs: -private")),
+        valid("browser options: one error selector", browser_options("error_selectors: .alert-danger")),
+        valid("browser options: no error selectors", browser_options("error_selectors: []")),
         valid("browser options: the smallest and largest windows", browser_options("window: 100x8000")),
         valid("browser options: a window with a plus sign and leading zeros", browser_options("window: \"+0390x844\"")),
         invalid("a browser step with two actions", browser("- goto: /\n  click: a")),
@@ -1172,6 +1174,9 @@ teardown:
         invalid("a browser capture name with a dot", browser("- capture: { a.b: h1 }")),
         invalid("a browser capture attr that is a number", browser("- capture: { x: { selector: a, attr: 1 } }")),
         invalid("a bad window (too small)", browser_options("window: 99x800")),
+        invalid("an error selector that is a link's text", browser_options("error_selectors: [.error, link=Oops]")),
+        invalid("an empty error selector", browser_options("error_selectors: [\"  \"]")),
+        invalid("error selectors in a mapping", browser_options("error_selectors: { css: .error }")),
         invalid("a bad window (too large)", browser_options("window: 1280x8001")),
         invalid("a bad window (not WxH)", browser_options("window: 1280*800")),
         invalid("a bad window (a capital X)", browser_options("window: 1280X800")),

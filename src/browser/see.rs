@@ -2,13 +2,40 @@
 //! the wait is over.
 
 use super::session::{Session, StepContext};
-use super::{BrowserAssert, Subject};
+use super::{BrowserAssert, How, Subject, Target};
 use crate::judge;
 use crate::result::{Problem, ProblemType};
 use fantoccini::Locator;
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
 use std::time::Duration;
+
+/// Finds the first element of `arguments[0]` (`[selector, is XPath]` pairs) that is displayed
+/// (it has a box, and is neither `visibility: hidden` nor fully transparent) and has text:
+/// `["shown", selector, text]`, `["invalid", selector, why]`, or null.
+const SHOWN_ERROR: &str = r#"
+const all = (sel, xpath) => {
+  if (!xpath) return Array.from(document.querySelectorAll(sel));
+  const r = document.evaluate(sel, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+  const out = [];
+  for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i));
+  return out;
+};
+const shown = el => {
+  if (el.nodeType !== 1 || el.getClientRects().length === 0) return false;
+  const st = getComputedStyle(el);
+  return st.visibility !== 'hidden' && st.visibility !== 'collapse' && parseFloat(st.opacity) !== 0;
+};
+for (const [sel, xpath] of arguments[0]) {
+  let els;
+  try { els = all(sel, xpath); } catch (e) { return ['invalid', sel, String(e && e.message || e)]; }
+  for (const el of els) {
+    const text = (el.innerText || el.textContent || '').replace(/\s+/g, ' ').trim();
+    if (text && shown(el)) return ['shown', sel, text.slice(0, 300)];
+  }
+}
+return null;
+"#;
 
 impl Session {
     pub(super) async fn see(
@@ -39,6 +66,23 @@ impl Session {
                 }
                 return Ok(());
             }
+            // The application already says it failed: waiting longer only costs time.
+            if !verdict.findings.is_empty()
+                && let Some((selector, text)) = self.shown_error(&cx.suite.browser.error_selectors).await?
+            {
+                let mut p = Problem::failure(
+                    ProblemType::Assertion,
+                    format!("the page shows an error (`{selector}`): \"{text}\""),
+                );
+                p.line = verdict.findings.first().map(|f| f.line);
+                p.notes = verdict
+                    .findings
+                    .iter()
+                    .map(|f| format!("while waiting for {}: expected {}, got {}", f.subject, f.expected, f.actual))
+                    .collect();
+                p.page = self.page_url().await;
+                return Err(p);
+            }
             if !poll.next().await {
                 if verdict.findings.is_empty() {
                     let why = format!(
@@ -54,6 +98,29 @@ impl Session {
                 p.page = self.page_url().await;
                 return Err(p);
             }
+        }
+    }
+
+    /// The first of the suite's error selectors that matches an element displayed with text:
+    /// the selector and the text (at most 300 characters). One script call for them all.
+    async fn shown_error(&self, selectors: &[Target]) -> Result<Option<(String, String)>, Problem> {
+        if selectors.is_empty() {
+            return Ok(None);
+        }
+        let list: Vec<Json> = selectors.iter().map(|t| json!([t.value, t.how == How::XPath])).collect();
+        let v =
+            self.wd("look for an error on the page", self.client.execute(SHOWN_ERROR, vec![Json::Array(list)])).await?;
+        let field = |i: usize| v.get(i).and_then(Json::as_str).map(str::to_string);
+        match (field(0).as_deref(), field(1), field(2)) {
+            (Some("shown"), Some(selector), Some(text)) => {
+                let shown = selectors.iter().find(|t| t.value == selector).map_or(selector, |t| t.to_string());
+                Ok(Some((shown, text)))
+            }
+            (Some("invalid"), Some(selector), Some(why)) => Err(Problem::error(
+                ProblemType::Element,
+                format!("the error selector `{selector}` is not a valid selector: {why}"),
+            )),
+            _ => Ok(None),
         }
     }
 

@@ -67,7 +67,7 @@ impl reqwest::cookie::CookieStore for TaskJar {
 }
 
 fn client(tls: &Tls) -> Result<reqwest::Client, String> {
-    let mut b = reqwest::Client::builder()
+    let b = reqwest::Client::builder()
         .cookie_provider(Arc::new(TaskJar))
         .user_agent(concat!("shakedown/", env!("CARGO_PKG_VERSION")))
         .tls_info(true)
@@ -75,29 +75,7 @@ fn client(tls: &Tls) -> Result<reqwest::Client, String> {
         .pool_idle_timeout(Duration::from_secs(30))
         .dns_resolver(Resolver)
         .redirect(follow_if_asked());
-    if let Some(ca) = &tls.ca {
-        let pem = std::fs::read(ca).map_err(|e| format!("cannot read the CA bundle {}: {e}", ca.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| format!("the CA bundle {} is not PEM certificates: {e}", ca.display()))?;
-        if certs.is_empty() {
-            return Err(format!("the CA bundle {} holds no certificate", ca.display()));
-        }
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
-    if let (Some(cert), Some(key)) = (&tls.client_cert, &tls.client_key) {
-        let mut pem =
-            std::fs::read(cert).map_err(|e| format!("cannot read the client certificate {}: {e}", cert.display()))?;
-        pem.push(b'\n');
-        pem.extend(std::fs::read(key).map_err(|e| format!("cannot read the client key {}: {e}", key.display()))?);
-        let id = reqwest::Identity::from_pem(&pem)
-            .map_err(|e| format!("the client certificate or key is not valid PEM: {e}"))?;
-        b = b.identity(id);
-    }
-    if tls.insecure {
-        b = b.tls_danger_accept_invalid_certs(true);
-    }
+    let b = super::tls::configure(b, tls)?;
     b.build().map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
 

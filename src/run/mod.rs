@@ -9,6 +9,7 @@ mod check;
 pub mod http;
 mod step;
 mod suite;
+mod tls;
 
 pub use cancel::Cancel;
 

@@ -17,6 +17,10 @@ pub struct BrowserOptions {
     pub kind: BrowserKind,
     /// Window size, default 1280x800.
     pub window: Option<(u32, u32)>,
+    /// Elements that show the application's own error (`div.error`, `.alert-danger`; CSS or
+    /// XPath): while a `see` or `wait_for` waits, one of them displayed with text ends the wait
+    /// at once with a failure that quotes it.
+    pub error_selectors: Vec<Target>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

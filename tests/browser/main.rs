@@ -34,6 +34,7 @@ fn main() {
             a_page_that_never_loads_ends_at_its_timeout,
             a_page_that_never_loads_stops_at_the_run_deadline,
             checks_whose_names_differ_only_in_case_keep_their_own_artifacts,
+            a_visible_error_ends_a_waiting_see_at_once_and_a_good_page_still_passes,
         ],
         GRID => [navigation_assertions_and_upload_work_through_selenium_grid],
         &[] => [a_missing_driver_is_an_error_that_says_how_to_install_it],
@@ -768,5 +769,62 @@ checks:
         assert!(html.contains(&format!("<h1>{heading}</h1>")), "{heading} check has another page: {files:?}");
         let png = std::fs::read(run.dir().join(&files[0])).expect("read the screenshot");
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+}
+
+/// `error_selectors`: a wrong password's error ends the waiting `see` at its first poll (the
+/// suite's timeout is 30 s), quoting the error; the right password still passes; the error
+/// itself can be asserted; an empty or hidden error element is not an error.
+fn a_visible_error_ends_a_waiting_see_at_once_and_a_good_page_still_passes() {
+    let fx = fixture();
+    let suite = Suite::new("errors").raw(
+        r##"name: errors
+base_url: ${{ env.BASE_URL }}
+secrets: [SMOKE_PASSWORD]
+browser: { timeout: 30s, error_selectors: [div.alert-danger, "xpath=//p[@role='alert']"] }
+checks:
+  - name: a wrong password
+    browser:
+      - goto: /login
+      - fill: { "#username": smoke-bot, "#password": not-the-password }
+      - click: button[type=submit]
+      - see: { selector: .role, text: maintainer }
+  - name: the right password
+    browser:
+      - goto: /login
+      - fill: { "#username": smoke-bot, "#password": "${{ secrets.SMOKE_PASSWORD }}" }
+      - click: button[type=submit]
+      - see: { selector: .role, text: maintainer }
+      - eval:
+          script: |
+            document.body.insertAdjacentHTML('beforeend',
+              '<div class="alert-danger" style="display:none">Hidden failure</div><div class="alert-danger"> </div>');
+            setTimeout(() => document.body.insertAdjacentHTML('beforeend', '<p id="late">ready</p>'), 700);
+            return 1;
+      - see: { selector: "#late", text: ready }
+  - name: the error itself can be asserted
+    browser:
+      - goto: /login
+      - fill: { "#username": smoke-bot, "#password": not-the-password }
+      - click: button[type=submit]
+      - see: { selector: "p.error", text: { contains: Invalid } }
+"##,
+    );
+    let started = Instant::now();
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    assert!(run.stdout.contains("2 passed, 1 failed, 0 errors"), "{}", run.show());
+    let wrong = run.case_xml("a wrong password");
+    assert!(
+        wrong.contains("<failure")
+            && wrong.contains("the page shows an error (`xpath=//p[@role=&apos;alert&apos;]`): &quot;Invalid username or password&quot;"),
+        "{wrong}"
+    );
+    let time: f64 = run.case("a wrong password").attr("time").and_then(|t| t.parse().ok()).unwrap_or(f64::MAX);
+    assert!(time < 20.0, "the failing see waited {time} s of its 30 s: {wrong}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{}", run.show());
+    for ok in ["the right password", "the error itself can be asserted"] {
+        let xml = run.case_xml(ok);
+        assert!(!xml.contains("<failure") && !xml.contains("<error"), "{xml}");
     }
 }

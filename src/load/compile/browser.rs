@@ -24,7 +24,7 @@ pub(super) const ACTIONS: &[&str] = &[
     "eval",
     "no_console_errors",
 ];
-const OPTIONS_KEYS: &[&str] = &["timeout", "args", "browser", "window"];
+const OPTIONS_KEYS: &[&str] = &["timeout", "args", "browser", "window", "error_selectors"];
 
 impl Compiler<'_> {
     pub(super) fn browser_options(&mut self, node: &Node) -> BrowserOptions {
@@ -41,6 +41,9 @@ impl Compiler<'_> {
                 _ => self.err(n.pos, "`browser` is `chrome` (default) or `firefox`"),
             }
         }
+        if let Some(n) = f.get("error_selectors") {
+            o.error_selectors = self.error_selectors(n);
+        }
         if let Some(n) = f.get("window") {
             let parsed = n.as_str().and_then(|s| {
                 let (w, h) = s.split_once('x')?;
@@ -52,6 +55,30 @@ impl Compiler<'_> {
             }
         }
         o
+    }
+
+    /// `error_selectors`: a selector or a list of them, CSS or XPath (a link's text cannot show
+    /// an error).
+    fn error_selectors(&mut self, node: &Node) -> Vec<Target> {
+        let items = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Str(_) => vec![node],
+            _ => {
+                self.err(node.pos, format!("`error_selectors` must be a list of selectors, found {}", node.kind()));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match self.target(item) {
+                Some(t) if t.how == How::LinkText => {
+                    self.err(item.pos, "an error selector is CSS or XPath (`link=` finds a link, not an error)")
+                }
+                Some(t) => out.push(t),
+                None => {}
+            }
+        }
+        out
     }
 
     /// The `browser:` list of a check.
