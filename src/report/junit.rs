@@ -1,17 +1,16 @@
 //! The JUnit XML report: one flat `<testsuite>` per suite file, one `<testcase>` per check,
 //! failures apart from errors, flaky runs and reruns, attachments (the rules are in the
-//! README). Every text is stripped of ANSI escapes and of what XML cannot hold (`plain`), masked
-//! (`clean`) and bounded here; `junit_xml` writes the elements.
+//! README). Written with `quick-junit` (which escapes text and strips ANSI and control
+//! characters) behind a small layer that also drops U+FFFE/U+FFFF and bounds sizes.
 
 use super::ReportError;
 use super::Reporter;
 use super::details;
 use super::gather::{Gathered, SuiteResult};
-use super::junit_xml::Xml;
 use crate::event::Event;
 use crate::redact::Redactor;
 use crate::result::{CaseResult, Problem, ProblemKind, Status};
-use std::io::Write;
+use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 use std::path::PathBuf;
 
 const MAX_MESSAGE: usize = 1000;
@@ -50,107 +49,81 @@ impl Reporter for JunitReporter {
 
 /// Renders the whole run as JUnit XML.
 pub fn render(run: &Gathered, name: &str, redactor: &Redactor) -> Result<String, ReportError> {
-    let serialise = |message: String| ReportError::Serialise { what: "JUnit", message };
-    let bytes = write_run(run, name, redactor, Vec::new()).map_err(|e| serialise(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| serialise(e.to_string()))
-}
-
-/// How many cases of these are tests, skipped, failures and errors (a flaky pass is a pass).
-fn counts<'a>(cases: impl Iterator<Item = &'a CaseResult>) -> [String; 4] {
-    let mut n = [0usize; 4];
-    for c in cases {
-        n[0] += 1;
-        match c.status {
-            Status::Skipped => n[1] += 1,
-            Status::Failed => n[2] += 1,
-            Status::Errored => n[3] += 1,
-            Status::Passed | Status::Flaky => {}
-        }
-    }
-    n.map(|k| k.to_string())
-}
-
-/// Seconds with three decimals.
-fn seconds(d: std::time::Duration) -> String {
-    format!("{:.3}", d.as_secs_f64())
-}
-
-fn write_run<W: Write>(run: &Gathered, name: &str, r: &Redactor, out: W) -> std::io::Result<W> {
-    let mut x = Xml::new(out)?;
-    let name = plain(name);
-    let [tests, skipped, failures, errors] = counts(run.suites.iter().flat_map(|s| &s.cases));
-    let when = run.summary.as_ref().map(|summary| {
+    let mut report = Report::new(name);
+    if let Some(summary) = &run.summary {
+        report.set_time(summary.duration);
         let started: chrono::DateTime<chrono::Utc> = summary.started.into();
-        (started.fixed_offset().format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(), seconds(summary.duration))
-    });
-    let mut attrs = vec![
-        ("name", name.as_str()),
-        ("tests", &tests),
-        ("skipped", &skipped),
-        ("failures", &failures),
-        ("errors", &errors),
-    ];
-    if let Some((timestamp, time)) = &when {
-        attrs.extend([("timestamp", timestamp.as_str()), ("time", time.as_str())]);
+        report.set_timestamp(started.fixed_offset());
     }
-    x.start("testsuites", &attrs)?;
     for suite in &run.suites {
-        write_suite(&mut x, suite, r)?;
+        report.add_test_suite(suite_xml(suite, redactor));
     }
-    x.end("testsuites")?;
-    x.finish()
+    report.to_string().map_err(|e| ReportError::Serialise { what: "JUnit", message: e.to_string() })
 }
 
-fn write_suite<W: Write>(x: &mut Xml<W>, s: &SuiteResult, r: &Redactor) -> std::io::Result<()> {
+fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
     let info = &s.info;
-    let [tests, skipped, failures, errors] = counts(s.cases.iter());
-    let (name, time) = (plain(&info.name), seconds(s.duration));
-    let (started, host) = (plain(&crate::result::iso_time(info.started)), plain(&hostname()));
-    let file = plain(&info.file.display().to_string());
-    x.start(
-        "testsuite",
-        &[
-            ("name", &name),
-            ("tests", &tests),
-            ("skipped", &skipped),
-            ("errors", &errors),
-            ("failures", &failures),
-            ("time", &time),
-            ("timestamp", &started),
-            ("hostname", &host),
-            ("file", &file),
-        ],
-    )?;
-    x.start("properties", &[])?;
-    let mut properties = vec![("environment", clean(&info.environment, r))];
-    properties.extend(info.base_url.as_ref().map(|u| ("base_url", clean(u, r))));
-    properties.extend(info.commit.as_ref().map(|c| ("commit", clean(c, r))));
-    for (n, v) in &properties {
-        x.empty("property", &[("name", n), ("value", v)])?;
+    let mut ts = TestSuite::new(plain(&info.name));
+    ts.set_time(s.duration);
+    ts.extra.insert("timestamp".into(), crate::result::iso_time(info.started).into());
+    ts.extra.insert("hostname".into(), hostname().into());
+    ts.extra.insert("file".into(), plain(&info.file.display().to_string()).into());
+    ts.add_property(Property::new("environment", clean(&info.environment, r)));
+    if let Some(url) = &info.base_url {
+        ts.add_property(Property::new("base_url", clean(url, r)));
     }
-    x.end("properties")?;
+    if let Some(c) = &info.commit {
+        ts.add_property(Property::new("commit", clean(c, r)));
+    }
     // Masked like every other text: an environment name can come from a secret.
     let classname = clean(&format!("{}.{}", info.environment.replace('.', "_"), info.name.replace('.', "_")), r);
-    for case in &s.cases {
-        write_case(x, case, &classname, &file, r)?;
-    }
     if !s.setup_retried.is_empty() {
         let lines: String = s.setup_retried.iter().map(|x| format!("setup retried: {x}\n")).collect();
-        x.element("system-out", &clean(&lines, r))?;
+        ts.set_system_out(clean(&lines, r));
     }
-    x.end("testsuite")
+    let file = plain(&info.file.display().to_string());
+    for case in &s.cases {
+        ts.add_test_case(case_xml(case, &classname, &file, r));
+    }
+    ts
 }
 
-fn write_case<W: Write>(
-    x: &mut Xml<W>,
-    c: &CaseResult,
-    classname: &str,
-    file: &str,
-    r: &Redactor,
-) -> std::io::Result<()> {
-    let (name, time, line) = (plain(&c.name), seconds(c.duration), c.line.map(|l| l.to_string()));
-    let mut attrs = vec![("name", name.as_str()), ("classname", classname), ("time", &time), ("file", file)];
-    attrs.extend(line.as_deref().map(|l| ("line", l)));
+fn case_xml(c: &CaseResult, classname: &str, file: &str, r: &Redactor) -> TestCase {
+    let status = match c.status {
+        Status::Passed => TestCaseStatus::success(),
+        Status::Flaky => {
+            let mut st = TestCaseStatus::success();
+            st.add_reruns(c.earlier_attempts.iter().map(|p| rerun(p, r)));
+            st
+        }
+        Status::Skipped => {
+            let mut st = TestCaseStatus::skipped();
+            if let Some(p) = &c.problem {
+                st.set_message(message(&details::headline(p, r), r));
+            }
+            st
+        }
+        Status::Failed | Status::Errored => {
+            let kind = if c.status == Status::Failed { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+            let mut st = TestCaseStatus::non_success(kind);
+            if let Some(p) = &c.problem {
+                let msg = message(&details::headline(p, r), r);
+                st.set_message(msg.clone());
+                st.set_type(p.type_.as_str());
+                st.set_description(body(&msg, p, r));
+            }
+            st.add_reruns(c.earlier_attempts.iter().map(|p| rerun(p, r)));
+            st.set_rerun_kind(FlakyOrRerun::Rerun);
+            st
+        }
+    };
+    let mut tc = TestCase::new(plain(&c.name), status);
+    tc.set_classname(classname.to_string());
+    tc.set_time(c.duration);
+    tc.extra.insert("file".into(), file.into());
+    if let Some(line) = c.line {
+        tc.extra.insert("line".into(), line.to_string().into());
+    }
     let mut out = String::new();
     for a in &c.attachments {
         out.push_str(&format!("[[ATTACHMENT|{}]]\n", a.display()));
@@ -159,62 +132,23 @@ fn write_case<W: Write>(
         out.push_str(&format!("retried: {s}\n"));
     }
     out.push_str(&head_and_tail(&c.log, MAX_LOG));
-    let out = (!out.trim().is_empty()).then(|| clean(&out, r));
-    let has_status = match c.status {
-        Status::Passed => false,
-        Status::Flaky => !c.earlier_attempts.is_empty(),
-        Status::Skipped | Status::Failed | Status::Errored => true,
-    };
-    if out.is_none() && !has_status {
-        return x.empty("testcase", &attrs);
+    if !out.trim().is_empty() {
+        tc.set_system_out(clean(&out, r));
     }
-    x.start("testcase", &attrs)?;
-    match c.status {
-        Status::Passed => {}
-        Status::Flaky => {
-            for p in &c.earlier_attempts {
-                write_rerun(x, p, true, r)?;
-            }
-        }
-        Status::Skipped => match &c.problem {
-            Some(p) => x.empty("skipped", &[("message", &message(&details::headline(p, r), r))])?,
-            None => x.empty("skipped", &[])?,
-        },
-        Status::Failed | Status::Errored => {
-            let tag = if c.status == Status::Failed { "failure" } else { "error" };
-            match &c.problem {
-                Some(p) => {
-                    let msg = message(&details::headline(p, r), r);
-                    x.start(tag, &[("message", &msg), ("type", p.type_.as_str())])?;
-                    x.text(&body(&msg, p, r))?;
-                    x.end(tag)?;
-                }
-                None => x.empty(tag, &[])?,
-            }
-            for p in &c.earlier_attempts {
-                write_rerun(x, p, false, r)?;
-            }
-        }
-    }
-    if let Some(out) = out {
-        x.element("system-out", &out)?;
-    }
-    x.end("testcase")
+    tc
 }
 
-/// An earlier attempt: `flakyFailure`/`flakyError` of a flaky pass, `rerunFailure`/`rerunError`
-/// of a check that failed every attempt.
-fn write_rerun<W: Write>(x: &mut Xml<W>, p: &Problem, flaky: bool, r: &Redactor) -> std::io::Result<()> {
-    let tag = match (flaky, p.kind) {
-        (true, ProblemKind::Failure) => "flakyFailure",
-        (true, ProblemKind::Error) => "flakyError",
-        (false, ProblemKind::Failure) => "rerunFailure",
-        (false, ProblemKind::Error) => "rerunError",
+fn rerun(p: &Problem, r: &Redactor) -> TestRerun {
+    let kind = match p.kind {
+        ProblemKind::Failure => NonSuccessKind::Failure,
+        ProblemKind::Error => NonSuccessKind::Error,
     };
+    let mut rr = TestRerun::new(kind);
     let msg = message(&details::headline(p, r), r);
-    x.start(tag, &[("message", &msg), ("type", p.type_.as_str())])?;
-    x.element("stackTrace", &body(&msg, p, r))?;
-    x.end(tag)
+    rr.set_message(msg.clone());
+    rr.set_type(p.type_.as_str());
+    rr.set_stack_trace(body(&msg, p, r));
+    rr
 }
 
 /// The message as the first line of the body, then the details.
@@ -241,18 +175,21 @@ pub fn clean(s: &str, r: &Redactor) -> String {
     plain(&r.redact(s))
 }
 
-/// Strips ANSI escapes, every control character but `\n` (tabs and carriage returns too, as
-/// quick-junit did), and what XML 1.0 cannot hold, without masking: for the names the author
+/// Strips ANSI escapes and what XML 1.0 cannot hold, without masking: for the names the author
 /// wrote (suite, check, file), which the loader refuses to let carry a secret, so masking could
 /// only rewrite them.
 pub fn plain(s: &str) -> String {
-    // Every ANSI escape starts with a control character, and everything else this removes is
-    // one, or U+FFFE or U+FFFF: text without them (nearly all) is kept as it is.
-    if !s.chars().any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{fffe}' | '\u{ffff}')) {
+    // Every ANSI escape starts with a control character, and so does everything else this
+    // removes but U+FFFE and U+FFFF: text without them (nearly all) is kept as it is.
+    if !s.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}'))
+    {
         return s.to_string();
     }
     let stripped = strip_ansi(s);
-    stripped.chars().filter(|&c| c == '\n' || !(c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}'))).collect()
+    stripped
+        .chars()
+        .filter(|&c| !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))
+        .collect()
 }
 
 /// Removes ANSI escape sequences.
@@ -287,10 +224,6 @@ fn hostname() -> String {
 }
 
 #[cfg(test)]
-#[path = "junit_reference.rs"]
-mod reference;
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -307,7 +240,9 @@ mod tests {
         let slow = |s: &str| -> String {
             strip_ansi(s)
                 .chars()
-                .filter(|&c| c == '\n' || !(c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')))
+                .filter(|&c| {
+                    !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+                })
                 .collect()
         };
         let samples = [

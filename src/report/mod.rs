@@ -7,7 +7,6 @@ pub mod gather;
 pub mod github;
 pub mod json;
 pub mod junit;
-mod junit_xml;
 pub mod terminal;
 pub mod write;
 
