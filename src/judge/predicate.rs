@@ -260,6 +260,12 @@ mod tests {
     }
 
     #[test]
+    fn what_a_predicate_wants_reads_as_written() {
+        let pred = p(vec![Op::Gt(1.0), Op::Lt(5.0), Op::Contains(v(json!("a")))]);
+        assert_eq!(describe(&pred, &none()), "> 1 and < 5 and to contain \"a\"");
+    }
+
+    #[test]
     fn length_counts_characters_items_and_keys() {
         let caps = none();
         let len2 = p(vec![Op::Length(Box::new(p(vec![Op::Equals(v(json!(2)))])))]);
