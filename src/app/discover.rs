@@ -127,9 +127,12 @@ pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), D
             Err(d) => problems.push(d),
         }
     }
+    // A second file with a suite's name is a problem, and it is not run: under `monitor`, which
+    // runs the valid files, two suites of one name would share (and garble) one state.
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for s in &suites {
-        if let Some(first) = seen.insert(s.name.clone(), s.file.clone()) {
+    let mut unique = Vec::with_capacity(suites.len());
+    for s in suites {
+        if let Some(first) = seen.get(&s.name) {
             problems.push(FileDiagnostics {
                 file: s.file.clone(),
                 source: None,
@@ -140,9 +143,12 @@ pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), D
                     help: Some("suite names identify suites in reports: give each file its own `name`".into()),
                 }],
             });
+        } else {
+            seen.insert(s.name.clone(), s.file.clone());
+            unique.push(s);
         }
     }
-    Ok((suites, problems))
+    Ok((unique, problems))
 }
 
 /// Keeps the checks that `--filter` and `--tag` select; drops suites left with none. Every

@@ -30,12 +30,36 @@ for (const [sel, xpath] of arguments[0]) {
   let els;
   try { els = all(sel, xpath); } catch (e) { return ['invalid', sel, String(e && e.message || e)]; }
   for (const el of els) {
-    const text = (el.innerText || el.textContent || '').replace(/\s+/g, ' ').trim();
-    if (text && shown(el)) return ['shown', sel, text.slice(0, 300)];
+    // innerText is what is rendered (hidden children excluded); textContent only where there
+    // is no innerText (SVG).
+    const raw = el.innerText !== undefined ? el.innerText : el.textContent;
+    const text = (raw || '').replace(/\s+/g, ' ').trim();
+    if (text && shown(el)) return ['shown', sel, text.slice(0, 4000)];
   }
 }
 return null;
 "#;
+
+/// Whether an assertion of the step looks at one of the error selectors' elements.
+fn waits_on_an_error_element(asserts: &[BrowserAssert], error_selectors: &[Target]) -> bool {
+    asserts.iter().any(|a| match &a.subject {
+        Subject::Text(t) | Subject::Visible(t) | Subject::Count(t) | Subject::Attr(t, _) => {
+            error_selectors.iter().any(|e| e.how == t.how && e.value == t.value)
+        }
+        Subject::PageText | Subject::Title | Subject::Url => false,
+    })
+}
+
+/// The error text as a message quotes it: at most 300 characters, masked before it is cut so
+/// that a secret cut in two does not show its start.
+fn shown_text(text: &str, redactor: &crate::redact::Redactor) -> String {
+    const MAX: usize = 300;
+    let masked = redactor.redact(text);
+    match masked.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", redactor.redact_cut(&masked[..at])),
+        None => masked,
+    }
+}
 
 impl Session {
     pub(super) async fn see(
@@ -66,10 +90,14 @@ impl Session {
                 }
                 return Ok(());
             }
-            // The application already says it failed: waiting longer only costs time.
+            // The application already says it failed: waiting longer only costs time. Not when
+            // the step waits on an error element itself (`see: { selector: .error, visible:
+            // false }` after correcting a field): that is for the step to judge.
             if !verdict.findings.is_empty()
+                && !waits_on_an_error_element(asserts, &cx.suite.browser.error_selectors)
                 && let Some((selector, text)) = self.shown_error(&cx.suite.browser.error_selectors).await?
             {
+                let text = shown_text(&text, cx.redactor);
                 let mut p = Problem::failure(
                     ProblemType::Assertion,
                     format!("the page shows an error (`{selector}`): \"{text}\""),
@@ -102,7 +130,7 @@ impl Session {
     }
 
     /// The first of the suite's error selectors that matches an element displayed with text:
-    /// the selector and the text (at most 300 characters). One script call for them all.
+    /// the selector and the text (at most 4,000 characters). One script call for them all.
     async fn shown_error(&self, selectors: &[Target]) -> Result<Option<(String, String)>, Problem> {
         if selectors.is_empty() {
             return Ok(None);

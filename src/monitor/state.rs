@@ -122,6 +122,10 @@ pub struct State {
     pub history_len: usize,
     /// Consecutive failures before an alert fires.
     pub threshold: u64,
+    /// Checks the last reload removed: a run that was already going when they were removed
+    /// must not bring them back (nothing would ever run them again, so an alert could never
+    /// resolve).
+    removed: std::collections::HashSet<CheckKey>,
 }
 
 /// Unix time in seconds.
@@ -194,6 +198,9 @@ impl State {
     /// Counts one run; returns the alert change it causes, if any.
     pub fn record(&mut self, r: Run) -> Option<Change> {
         let key = (r.suite.to_string(), r.check.to_string());
+        if self.removed.contains(&key) {
+            return None;
+        }
         let first = !self.checks.contains_key(&key);
         let s = self.checks.entry(key).or_insert_with(|| CheckState::new(r.suite, r.check, r.environment, r.at));
         s.environment = r.environment.to_string();
@@ -242,6 +249,7 @@ impl State {
     /// an older set); a firing one is resolved.
     pub fn retain(&mut self, keep: impl Fn(&CheckKey) -> bool, now: f64) -> Vec<Change> {
         let gone: Vec<CheckKey> = self.checks.keys().filter(|k| !keep(k)).cloned().collect();
+        self.removed = gone.iter().cloned().collect();
         gone.into_iter()
             .filter_map(|k| self.checks.remove(&k))
             .filter(|s| s.firing_since.is_some())
@@ -309,5 +317,11 @@ mod tests {
         let resolved = s.retain(|_| false, 9.0);
         assert!(matches!(resolved.as_slice(), [Change::Resolved(a)] if a.ends_at == Some(9.0)));
         assert!(s.checks.is_empty());
+        // A run that was going when the reload removed the check does not bring it back.
+        assert!(s.record(run(Outcome::Failed, 10.0)).is_none());
+        assert!(s.checks.is_empty() && s.firing().is_empty());
+        // Added again by a later reload, it counts again.
+        s.retain(|_| true, 11.0);
+        assert!(matches!(s.record(run(Outcome::Failed, 12.0)), Some(Change::Firing(_))));
     }
 }

@@ -798,7 +798,8 @@ checks:
       - eval:
           script: |
             document.body.insertAdjacentHTML('beforeend',
-              '<div class="alert-danger" style="display:none">Hidden failure</div><div class="alert-danger"> </div>');
+              '<div class="alert-danger" style="display:none">Hidden failure</div><div class="alert-danger"> </div>' +
+              '<div class="alert-danger"><span hidden>Hidden detail</span></div>');
             setTimeout(() => document.body.insertAdjacentHTML('beforeend', '<p id="late">ready</p>'), 700);
             return 1;
       - see: { selector: "#late", text: ready }
@@ -808,12 +809,20 @@ checks:
       - fill: { "#username": smoke-bot, "#password": not-the-password }
       - click: button[type=submit]
       - see: { selector: "p.error", text: { contains: Invalid } }
+  - name: waiting for the error to go
+    browser:
+      - goto: /login
+      - fill: { "#username": smoke-bot, "#password": not-the-password }
+      - click: button[type=submit]
+      - see: { selector: "p.error", text: { contains: Invalid } }
+      - eval: { script: "setTimeout(() => document.querySelector(\"p[role=alert]\").remove(), 700); return 1;" }
+      - see: { selector: "xpath=//p[@role='alert']", visible: false }
 "##,
     );
     let started = Instant::now();
     let run = run_suite(&fx, &suite, &[]);
     assert_eq!(run.code, 1, "{}", run.show());
-    assert!(run.stdout.contains("2 passed, 1 failed, 0 errors"), "{}", run.show());
+    assert!(run.stdout.contains("3 passed, 1 failed, 0 errors"), "{}", run.show());
     let wrong = run.case_xml("a wrong password");
     assert!(
         wrong.contains("<failure")

@@ -130,10 +130,18 @@ pub fn a_suite_that_fails_to_load_does_not_stop_the_others() {
     std::fs::create_dir_all(dir.path().join("suites")).unwrap();
     std::fs::write(dir.path().join("suites/a.yaml"), switch_suite("shop", &unique("a"), "")).unwrap();
     std::fs::write(dir.path().join("suites/b.yaml"), "name: b\nchecks: {}\n").unwrap();
+    // A second file named `shop` whose `switch` fails: it is a load error and does not run,
+    // so it cannot garble the state of the first one's checks.
+    let twin = "name: shop\nbase_url: ${{ env.BASE_URL }}\nchecks:\n  - name: switch\n    request: GET /no-such-page\n";
+    std::fs::write(dir.path().join("suites/c.yaml"), twin).unwrap();
     let m = Monitor::start(dir.path(), &["--every", "200ms", "suites"], &[("BASE_URL", &fx.http_url)]);
     m.wait_metric("shakedown_check_up", &up("switch"), 1.0, T);
-    assert_eq!(m.metric("shakedown_suite_load_errors", &[("location", "default")]), Some(1.0));
+    assert_eq!(m.metric("shakedown_suite_load_errors", &[("location", "default")]), Some(2.0));
     assert!(m.find_line("cannot load suites/b.yaml").is_some(), "{}", m.log());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(m.metric("shakedown_check_up", &up("switch")), Some(1.0));
+    assert_eq!(m.metric("shakedown_check_consecutive_failures", &up("switch")), Some(0.0));
+    assert_eq!(fx.hits("/no-such-page"), 0, "the twin suite ran");
     let status = m.status();
     assert_eq!(status["load_errors"][0]["file"], "suites/b.yaml");
     let _ = m.stop();
