@@ -20,6 +20,11 @@ struct Known {
     /// Built from `secrets`, leftmost-longest, so a secret that contains another is masked
     /// whole. `None` while there are no secrets.
     matcher: Option<AhoCorasick>,
+    /// With a bound ([`Redactor::bounded`]): the forms each value learned from headers added,
+    /// oldest first, so the oldest can be forgotten. Declared secrets are never forgotten.
+    learned: std::collections::VecDeque<Vec<String>>,
+    /// How many learned values are kept; `None`: all of them.
+    learned_cap: Option<usize>,
 }
 
 pub const MASK: &str = "***";
@@ -76,14 +81,38 @@ impl Redactor {
         Self::default()
     }
 
+    /// A redactor for a process that runs for ever (`monitor`), which learns a new session
+    /// cookie or token on every run: it keeps the last `learned` of those values (and every
+    /// declared secret), so it does not grow without end. Only for outputs masked as they are
+    /// made: a report masked at the end of a long run could meet a value already forgotten.
+    pub fn bounded(learned: usize) -> Self {
+        let r = Self::default();
+        if let Ok(mut k) = r.inner.write() {
+            k.learned_cap = Some(learned.max(1));
+        }
+        r
+    }
+
     /// Adds a secret value (and its URL-encoded form) to mask from now on.
     pub fn add(&self, value: &str) {
+        self.insert(value, false);
+    }
+
+    /// A value learned from a header: like [`add`](Self::add), but forgotten first when the
+    /// redactor is bounded.
+    fn learn(&self, value: &str) {
+        self.insert(value, true);
+    }
+
+    fn insert(&self, value: &str, learned: bool) {
         let value = value.trim();
         if value.len() < MIN_SECRET_LEN {
             return;
         }
         // Known already (a session cookie seen on every response): nothing to do.
-        if self.inner.read().is_ok_and(|k| k.secrets.iter().any(|s| s == value)) {
+        if self.inner.read().is_ok_and(|k| {
+            k.secrets.iter().any(|s| s == value) && (learned || !k.learned.iter().any(|g| g.iter().any(|f| f == value)))
+        }) {
             return;
         }
         let mut known = match self.inner.write() {
@@ -91,12 +120,25 @@ impl Redactor {
             Err(poisoned) => poisoned.into_inner(),
         };
         let before = known.secrets.len();
+        let mut added = Vec::new();
         for form in encodings(value) {
+            if !learned {
+                // Declared: never forgotten, even if a learned value had the same form.
+                known.learned.iter_mut().for_each(|g| g.retain(|f| *f != form));
+            }
             if !known.secrets.contains(&form) {
-                known.secrets.push(form);
+                known.secrets.push(form.clone());
+                added.push(form);
             }
         }
-        if known.secrets.len() != before {
+        if let (true, Some(cap)) = (learned, known.learned_cap) {
+            known.learned.push_back(added);
+            while known.learned.len() > cap {
+                let old = known.learned.pop_front().unwrap_or_default();
+                known.secrets.retain(|s| !old.contains(s));
+            }
+        }
+        if known.secrets.len() != before || learned {
             known.matcher = AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&known.secrets).ok();
         }
     }
@@ -125,9 +167,9 @@ impl Redactor {
                 }
             }
             _ => {
-                self.add(value);
+                self.learn(value);
                 if let Some((_, token)) = value.split_once(' ') {
-                    self.add(token);
+                    self.learn(token);
                 }
             }
         }
@@ -136,7 +178,7 @@ impl Redactor {
     /// Learns a cookie's value when the cookie looks like it holds a session or a credential.
     pub fn add_cookie(&self, name: &str, value: &str, http_only: bool) {
         if is_session_cookie(name, value, http_only) {
-            self.add(value);
+            self.learn(value);
         }
     }
 
@@ -275,6 +317,31 @@ fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_redactor_forgets_the_oldest_learned_values_never_declared_ones() {
+        let r = Redactor::bounded(2);
+        r.add("declared-secret-1");
+        r.add_header("authorization", "Bearer tok-aaaa-1111");
+        r.add_header("authorization", "Bearer tok-bbbb-2222");
+        r.add_header("authorization", "Bearer tok-cccc-3333");
+        let out = r.redact("declared-secret-1 tok-aaaa-1111 tok-bbbb-2222 tok-cccc-3333");
+        // Each header taught two values (the whole header and its token): the last two are
+        // the third header's, so the first two tokens are forgotten.
+        assert_eq!(out, "*** tok-aaaa-1111 tok-bbbb-2222 ***");
+        // A declared secret that a learned value shares forms with is kept when that goes.
+        r.add_header("cookie", "session=shared-value-42x");
+        r.add("shared-value-42x");
+        r.add_header("authorization", "Bearer tok-dddd-4444");
+        r.add_header("authorization", "Bearer tok-eeee-5555");
+        assert_eq!(r.redact("shared-value-42x declared-secret-1"), "*** ***");
+        // Unbounded (a run): nothing is forgotten.
+        let all = Redactor::new();
+        for i in 0..50 {
+            all.add_header("authorization", &format!("Bearer tok-{i:04}-zzzz"));
+        }
+        assert_eq!(all.redact("tok-0000-zzzz"), "***");
+    }
 
     #[test]
     fn sensitive_header_names_are_found_in_any_case() {

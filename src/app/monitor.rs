@@ -28,7 +28,8 @@ pub async fn monitor(args: MonitorArgs) -> i32 {
         },
         None => Vec::new(),
     };
-    let redactor = Redactor::new();
+    // Every run learns its session cookies: keep the last 1,024 of them, not every one since start.
+    let redactor = Redactor::bounded(1024);
     let loader = loader(&args, redactor.clone());
     let first = match tokio::task::spawn_blocking({
         let l = loader.clone();

@@ -253,19 +253,19 @@ impl Webhook {
             Change::Resolved(a) => ("resolved", a),
         };
         if self.cfg.slack {
+            // Each value masked on its own (the tool's words never are), then escaped as Slack
+            // asks: a `<!channel>` in a response body must not ping anyone.
+            let v = |t: &str| slack_escape(&r.redact(t));
+            let (suite, check, env, location) = (v(&a.suite), v(&a.check), v(&a.environment), v(&self.cfg.location));
             let text = match c {
-                Change::Firing(_) => format!(
-                    ":red_circle: {} › {} is failing in {} (from {}): {}",
-                    a.suite, a.check, a.environment, self.cfg.location, a.problem
-                ),
+                Change::Firing(_) => {
+                    format!(":red_circle: {suite} › {check} is failing in {env} (from {location}): {}", v(&a.problem))
+                }
                 Change::Resolved(_) => {
-                    format!(
-                        ":large_green_circle: {} › {} passes again in {} (from {})",
-                        a.suite, a.check, a.environment, self.cfg.location
-                    )
+                    format!(":large_green_circle: {suite} › {check} passes again in {env} (from {location})")
                 }
             };
-            return serde_json::json!({ "text": r.redact(&text) });
+            return serde_json::json!({ "text": text });
         }
         serde_json::json!({
             "status": status,
@@ -284,4 +284,20 @@ impl Webhook {
 
 fn human(d: Duration) -> String {
     crate::duration::human(d)
+}
+
+/// Slack's escaping of text: `&`, `<` and `>`, which otherwise start links and mentions.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slack_text_cannot_mention_or_link() {
+        assert_eq!(
+            super::slack_escape("<!channel> a & b <https://x|y>"),
+            "&lt;!channel&gt; a &amp; b &lt;https://x|y&gt;"
+        );
+    }
 }

@@ -53,10 +53,11 @@ impl Feed {
         }
         let text = problem.map(|p| {
             let headline = crate::report::details::headline(p, &self.redactor);
-            match &p.request {
+            let text = match &p.request {
                 Some(req) => format!("{}: {headline}", self.redactor.redact(req)),
                 None => headline,
-            }
+            };
+            one_line(&text)
         });
         if case.kind != CaseKind::Check {
             // A failed setup shows on every check it skipped; a failed teardown is only told.
@@ -106,5 +107,21 @@ impl Feed {
             }
             let _ = self.changes.send(c);
         }
+    }
+}
+
+/// A problem as the log, the page and the alerts show it: one line, with no escape sequence or
+/// control character the target sent (a response body could otherwise write a fake log line,
+/// or colour a terminal).
+fn one_line(text: &str) -> String {
+    crate::report::junit::strip_ansi(text).chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_problem_is_one_line_without_escapes() {
+        let forged = "got 500\n2026-12-07T00:00:00Z shop › login is UP again\u{1b}[31m red\r";
+        assert_eq!(super::one_line(forged), "got 500 2026-12-07T00:00:00Z shop › login is UP again red ");
     }
 }

@@ -48,6 +48,9 @@ pub fn open(dir: &Path) -> Result<Vec<CheckState>, PersistError> {
                 let message = format!("it is version {}, this shakedown writes version {VERSION}", saved.version);
                 return Err(PersistError::Read { path, message });
             }
+            if let Some(why) = saved.checks.iter().find_map(implausible) {
+                return Err(PersistError::Read { path, message: why });
+            }
             saved.checks
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
@@ -57,6 +60,22 @@ pub fn open(dir: &Path) -> Result<Vec<CheckState>, PersistError> {
     let probe = tempfile::NamedTempFile::new_in(dir).map_err(|source| PersistError::Write { path, source })?;
     drop(probe);
     Ok(checks)
+}
+
+/// Times in a state file that this shakedown could not have written (not finite, negative,
+/// or past the year 5000): a hand-edited or corrupt file, refused rather than trusted, since
+/// every page and alert turns these into dates.
+fn implausible(c: &CheckState) -> Option<String> {
+    const LATEST: f64 = 95_617_584_000.0; // 5000-01-01
+    let ok = |t: f64| t.is_finite() && (0.0..LATEST).contains(&t);
+    let times = [c.since, c.last_run, c.last_seconds, c.seconds_sum]
+        .into_iter()
+        .chain(c.last_success)
+        .chain(c.firing_since)
+        .chain(c.last_problem.as_ref().map(|p| p.0))
+        .chain(c.history.iter().flat_map(|h| [h.at, h.seconds]));
+    let bad = times.into_iter().find(|t| !ok(*t))?;
+    Some(format!("check `{} › {}` holds the time {bad}, which no run could have written", c.suite, c.check))
 }
 
 /// Writes the state atomically (temporary file, fsync, rename).
@@ -92,5 +111,17 @@ mod tests {
         assert_eq!(back[0].history.len(), 1);
         std::fs::write(dir.path().join(FILE), "{ not json").expect("write");
         assert!(matches!(open(dir.path()), Err(PersistError::Read { .. })));
+        // Times no run could have written would panic the page and the alerts later.
+        let text = String::from_utf8(serde_json::to_vec(&Saved { version: VERSION, checks: back }).expect("json"))
+            .expect("utf-8");
+        for bad in ["\"firing_since\":1e20", "\"firing_since\":-1.0"] {
+            let edited = text.replace("\"firing_since\":5.0", bad);
+            assert_ne!(edited, text, "the test edits the file");
+            std::fs::write(dir.path().join(FILE), edited).expect("write");
+            match open(dir.path()) {
+                Err(PersistError::Read { message, .. }) => assert!(message.contains("no run could have written")),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 }

@@ -98,19 +98,22 @@ fn identity(tls: &Tls) -> Result<Option<ClientAuth>, String> {
 struct LazyVerifier {
     extra_roots: Vec<CertificateDer<'static>>,
     provider: Arc<CryptoProvider>,
-    inner: OnceLock<Result<Verifier, rustls::Error>>,
+    /// Only a verifier that was built is kept: a store that could not be read once (too many
+    /// open files, say) is tried again at the next handshake, not failed for the whole run.
+    inner: OnceLock<Verifier>,
 }
 
 impl LazyVerifier {
     fn get(&self) -> Result<&Verifier, rustls::Error> {
-        let built = self.inner.get_or_init(|| {
-            if self.extra_roots.is_empty() {
-                Verifier::new(self.provider.clone())
-            } else {
-                Verifier::new_with_extra_roots(self.extra_roots.iter().cloned(), self.provider.clone())
-            }
-        });
-        built.as_ref().map_err(Clone::clone)
+        if let Some(v) = self.inner.get() {
+            return Ok(v);
+        }
+        let built = if self.extra_roots.is_empty() {
+            Verifier::new(self.provider.clone())
+        } else {
+            Verifier::new_with_extra_roots(self.extra_roots.iter().cloned(), self.provider.clone())
+        }?;
+        Ok(self.inner.get_or_init(|| built))
     }
 }
 
