@@ -113,7 +113,10 @@ async fn load_and_select(args: &RunArgs, cancel: &Cancel) -> Result<(Vec<Suite>,
             return Err(exit::RUNNER_ERROR);
         }
     };
-    let redactor = Redactor::new();
+    // `--watch` runs until Ctrl-C and masks each problem as it comes: it keeps the last 1,024
+    // learned session values, as `monitor` does; a run masks its reports at the end, so it
+    // keeps them all.
+    let redactor = if args.watch.is_some() { Redactor::bounded(1024) } else { Redactor::new() };
     suites.iter().flat_map(|s| &s.secret_values).for_each(|v| redactor.add(v));
     if !problems.is_empty() {
         // Nothing is judged when a suite is invalid, but the pipeline still gets a report that

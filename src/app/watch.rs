@@ -26,26 +26,7 @@ const PROBLEM_WIDTH: usize = 100;
 /// Runs the suites every `every` and redraws the table until Ctrl-C (exit 130).
 pub async fn watch(suites: Vec<Suite>, args: &RunArgs, every: Duration, redactor: Redactor) -> i32 {
     let cancel = Cancel::default();
-    let stopper = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let term = async {
-                match term.as_mut() {
-                    Some(t) => t.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term => {}
-            }
-            cancel.interrupt(Interruption::Signal);
-            // A second signal skips the teardowns.
-            let _ = tokio::signal::ctrl_c().await;
-            cancel.teardowns.cancel();
-        })
-    };
+    let stopper = spawn_stopper(cancel.clone());
     let opts = RunOptions {
         jobs: args.jobs,
         fail_fast: false,
@@ -104,6 +85,26 @@ pub async fn watch(suites: Vec<Suite>, args: &RunArgs, every: Duration, redactor
     browsers.shutdown().await;
     stopper.abort();
     exit::INTERRUPTED
+}
+
+/// Ctrl-C or SIGTERM ends the rounds; a second Ctrl-C also skips the teardowns.
+fn spawn_stopper(cancel: Cancel) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let term = async {
+            match term.as_mut() {
+                Some(t) => t.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        cancel.interrupt(Interruption::Signal);
+        let _ = tokio::signal::ctrl_c().await;
+        cancel.teardowns.cancel();
+    })
 }
 
 /// The table after a round.
