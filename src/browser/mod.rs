@@ -1,11 +1,13 @@
-//! Browser checks over WebDriver: finding or starting a driver, a bounded pool of sessions
-//! (one fresh session per check), running browser steps, and saving artifacts on failure.
+//! Browser checks over WebDriver: finding or starting a driver, a bounded pool of browsers
+//! (a fresh user context, or a fresh session, per check), running browser steps, and saving
+//! artifacts on failure.
 //!
 //! Every WebDriver call is bounded by a timeout (fantoccini has none of its own), and every
 //! session and driver process is closed on every path, including interruption.
 
 mod actions;
 mod artifacts;
+mod bidi;
 mod driver;
 mod pool;
 mod see;
@@ -28,7 +30,7 @@ pub struct BrowserConfig {
     pub geckodriver: Option<PathBuf>,
     /// The browser binary for a local driver (default: found on PATH).
     pub browser_binary: Option<PathBuf>,
-    /// Sessions open at once.
+    /// Checks with a browser at once (and local Chromiums kept for the run).
     pub max_sessions: usize,
     /// Extra browser arguments from the command line.
     pub args: Vec<String>,

@@ -1,9 +1,16 @@
-//! The run's browsers: one driver, a bounded pool of sessions, a fresh session per check, and
-//! every session closed on every path.
+//! The run's browsers: one driver, a bounded pool of sessions, a fresh browser profile per
+//! check, and every session closed on every path.
+//!
+//! A local Chromium is kept for the whole run, one per pool slot, and each check gets a fresh
+//! WebDriver BiDi user context in it (its own cookies, storage and cache), removed when the
+//! check ends. Where that is not to be had (Firefox, a remote endpoint, a driver without BiDi,
+//! any error on the way) a check gets a session, and a browser, of its own, as before: never a
+//! context another check used.
 
+use super::bidi::{Bidi, UserContext};
 use super::driver::{LocalDriver, find_program};
 use super::session::Session;
-use super::wire::first_line;
+use super::wire::{ExtraCommand, first_line};
 use super::{BrowserConfig, BrowserKind, BrowserOptions, CHROME_ARGS};
 use crate::result::{Problem, ProblemType};
 use crate::suite::Suite;
@@ -24,6 +31,26 @@ struct SessionTarget {
     caps: Json,
 }
 
+/// A local Chromium session kept between checks, with no check's context open in it.
+struct Warm {
+    id: u64,
+    client: Client,
+    profile: Option<tempfile::TempDir>,
+    bidi: Arc<Bidi>,
+    /// The session's first window, in the default context, which keeps the session open.
+    home: fantoccini::wd::WindowHandle,
+    /// What the browser was started with (the suite's window size and arguments).
+    key: String,
+}
+
+/// A check's user context in a kept Chromium, given back to the pool when the check ends.
+pub(super) struct Lease {
+    bidi: Arc<Bidi>,
+    context: UserContext,
+    home: fantoccini::wd::WindowHandle,
+    key: String,
+}
+
 pub(super) enum DriverState {
     NotStarted,
     Running(LocalDriver),
@@ -39,6 +66,11 @@ pub struct Browsers {
     next_id: AtomicU64,
     /// Per-session drivers (geckodriver serves one session at a time).
     extra_drivers: tokio::sync::Mutex<HashMap<u64, LocalDriver>>,
+    /// Local Chromium sessions between checks (also in `open`, so that shutdown closes them).
+    idle: std::sync::Mutex<Vec<Warm>>,
+    /// Set when the driver could not give a session a BiDi user context: from then on each
+    /// check gets a session of its own.
+    no_contexts: std::sync::atomic::AtomicBool,
 }
 
 impl Browsers {
@@ -50,6 +82,8 @@ impl Browsers {
             open: std::sync::Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             extra_drivers: tokio::sync::Mutex::new(HashMap::new()),
+            idle: std::sync::Mutex::new(Vec::new()),
+            no_contexts: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -102,8 +136,31 @@ impl Browsers {
             .acquire_owned()
             .await
             .map_err(|_| Problem::error(ProblemType::Browser, "the browser pool is closed"))?;
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let opts = &suite.browser;
+        if opts.kind == BrowserKind::Chrome
+            && self.cfg.webdriver_url.is_none()
+            && !self.no_contexts.load(Ordering::SeqCst)
+            && let Some((warm, lease)) = self.lease(opts).await
+        {
+            return Ok(Session {
+                id: warm.id,
+                client: warm.client,
+                _slot: slot,
+                profile: warm.profile,
+                lease: Some(lease),
+                remote: false,
+                kind: opts.kind,
+                wait: opts.timeout.unwrap_or(Duration::from_secs(5)),
+                cmd_timeout: self.cfg.command_timeout,
+                has_secret_inputs: false,
+                navigated: false,
+                page_load: Duration::ZERO,
+                abandoned: std::sync::atomic::AtomicBool::new(false),
+                shots: 0,
+                every_step_shots: self.cfg.screenshot_every_step,
+            });
+        }
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let target = match opts.kind {
             BrowserKind::Chrome => self.chrome(opts).await?,
             BrowserKind::Firefox => self.firefox(id, opts).await?,
@@ -122,7 +179,8 @@ impl Browsers {
             id,
             client,
             _slot: slot,
-            _profile: target.profile,
+            profile: target.profile,
+            lease: None,
             remote: target.remote,
             kind: opts.kind,
             wait: opts.timeout.unwrap_or(Duration::from_secs(5)),
@@ -135,6 +193,101 @@ impl Browsers {
             shots: 0,
             every_step_shots: self.cfg.screenshot_every_step,
         })
+    }
+
+    /// A kept local Chromium for this suite's options (started when there is none free) with a
+    /// fresh user context open and current in it; `None` when that cannot be had (the check
+    /// then gets a session of its own).
+    async fn lease(&self, opts: &BrowserOptions) -> Option<(Warm, Lease)> {
+        let key = format!("{:?} {:?}", opts.window, opts.args);
+        let (reuse, evict) = match self.idle.lock() {
+            Ok(mut idle) => {
+                let reuse = idle.iter().position(|w| w.key == key).map(|i| idle.swap_remove(i));
+                // A kept browser started for other options gives its place to this one, so
+                // that no more browsers run than the pool has slots.
+                let evict = if reuse.is_none() { idle.pop() } else { None };
+                (reuse, evict)
+            }
+            Err(_) => return None,
+        };
+        if let Some(w) = evict {
+            self.close_warm(w).await;
+        }
+        if let Some(w) = reuse {
+            match self.open_context(w).await {
+                Ok(leased) => return Some(leased),
+                // A kept browser that has gone wrong since (crashed, say) is replaced.
+                Err(w) => self.close_warm(w).await,
+            }
+        }
+        let warm = self.start_warm(opts, key).await?;
+        match self.open_context(warm).await {
+            Ok(leased) => Some(leased),
+            Err(w) => {
+                // A new browser that cannot give a context: the driver cannot, so checks get
+                // sessions of their own from now on.
+                self.no_contexts.store(true, Ordering::SeqCst);
+                self.close_warm(w).await;
+                None
+            }
+        }
+    }
+
+    /// Opens a fresh user context in a kept browser and makes its tab the session's current
+    /// window; gives the browser back when that fails.
+    async fn open_context(&self, warm: Warm) -> Result<(Warm, Lease), Warm> {
+        let bound = self.cfg.command_timeout.min(Duration::from_secs(10));
+        let Ok(context) = warm.bidi.open_context(bound).await else { return Err(warm) };
+        let switched = match fantoccini::wd::WindowHandle::try_from(context.tab.clone()) {
+            Ok(tab) => tokio::time::timeout(bound, warm.client.switch_to_window(tab)).await.is_ok_and(|r| r.is_ok()),
+            Err(_) => false,
+        };
+        if !switched {
+            let _ = warm.bidi.close_context(&context.id, bound).await;
+            return Err(warm);
+        }
+        // The console log is the driver's, for the session: what the last check's pages
+        // logged is read away here, so that this check sees only its own.
+        let _ = tokio::time::timeout(bound, warm.client.issue_cmd(ExtraCommand::Log)).await;
+        let lease = Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone() };
+        Ok((warm, lease))
+    }
+
+    /// Starts a local Chromium session with BiDi, to be kept for the run.
+    async fn start_warm(&self, opts: &BrowserOptions, key: String) -> Option<Warm> {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let mut target = self.chrome(opts).await.ok()?;
+        target.caps["webSocketUrl"] = json!(true);
+        let client = self.connect(&target).await.ok()?;
+        if let Ok(mut open) = self.open.lock() {
+            open.insert(id, client.clone());
+        }
+        let bound = self.cfg.command_timeout.min(Duration::from_secs(10));
+        let ws = client.capabilities().and_then(|c| c.get("webSocketUrl")).and_then(Json::as_str).map(str::to_string);
+        let bidi = match ws {
+            Some(url) => Bidi::connect(&url, bound).await.ok(),
+            None => None,
+        };
+        let home = tokio::time::timeout(bound, client.window()).await.ok().and_then(Result::ok);
+        let (Some(bidi), Some(home)) = (bidi, home) else {
+            self.no_contexts.store(true, Ordering::SeqCst);
+            self.forget(id);
+            let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
+            return None;
+        };
+        Some(Warm { id, client, profile: target.profile, bidi: Arc::new(bidi), home, key })
+    }
+
+    fn forget(&self, id: u64) {
+        if let Ok(mut open) = self.open.lock() {
+            open.remove(&id);
+        }
+    }
+
+    /// Ends a kept session and its browser.
+    async fn close_warm(&self, w: Warm) {
+        self.forget(w.id);
+        let _ = tokio::time::timeout(Duration::from_secs(5), w.client.close()).await;
     }
 
     /// Where and how to start a Chromium session: headless, a fresh profile, the suite's and
@@ -232,8 +385,32 @@ impl Browsers {
         }
     }
 
-    /// Ends a session, within a bounded time; its slot is free afterwards.
-    pub async fn close(&self, s: Session) {
+    /// Ends a session, within a bounded time; its slot is free afterwards. A check's user
+    /// context is removed and its browser kept for the next check; when that fails the
+    /// session is ended with its browser.
+    pub async fn close(&self, mut s: Session) {
+        if let Some(lease) = s.lease.take()
+            && !s.abandoned()
+        {
+            let bound = self.cfg.command_timeout.min(Duration::from_secs(5));
+            let removed = lease.bidi.close_context(&lease.context.id, bound).await.is_ok();
+            let home = lease.home.clone();
+            let back =
+                removed && tokio::time::timeout(bound, s.client.switch_to_window(home)).await.is_ok_and(|r| r.is_ok());
+            if back && let Ok(mut idle) = self.idle.lock() {
+                idle.push(Warm {
+                    id: s.id,
+                    client: s.client.clone(),
+                    profile: s.profile.take(),
+                    bidi: lease.bidi,
+                    home: lease.home,
+                    key: lease.key,
+                });
+                // The slot is free once the browser is back in the pool.
+                drop(s);
+                return;
+            }
+        }
         if let Ok(mut open) = self.open.lock() {
             open.remove(&s.id);
         }
@@ -257,6 +434,10 @@ impl Browsers {
             let _ = tokio::time::timeout(Duration::from_secs(3), c.close()).await;
         });
         futures_util::future::join_all(closes).await;
+        let idle: Vec<Warm> = match self.idle.lock() {
+            Ok(mut i) => i.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
         if let DriverState::Running(mut d) = std::mem::replace(&mut *self.driver.lock().await, DriverState::NotStarted)
         {
             d.stop().await;
@@ -265,5 +446,7 @@ impl Browsers {
         for mut d in extra {
             d.stop().await;
         }
+        // Their profile folders go once their browsers are stopped.
+        drop(idle);
     }
 }

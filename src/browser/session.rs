@@ -1,5 +1,6 @@
-//! One browser session, for one check: bounded WebDriver calls, finding elements, cookies
-//! across the HTTP jar, files for a remote node.
+//! One check's browser session (its own, or a kept one in a user context of the check's own):
+//! bounded WebDriver calls, finding elements, cookies across the HTTP jar, files for a remote
+//! node.
 
 use super::wire::{ExtraCommand, classify, navigation_problem, zip_one};
 use super::{BrowserKind, BrowserStep, How, Target};
@@ -36,12 +37,16 @@ impl PageState {
     }
 }
 
-/// One browser session, for one check.
+/// One check's browser session.
 pub struct Session {
     pub(super) id: u64,
     pub(super) client: Client,
     pub(super) _slot: OwnedSemaphorePermit,
-    pub(super) _profile: Option<tempfile::TempDir>,
+    /// The fresh profile folder of a local Chromium, removed with the browser.
+    pub(super) profile: Option<tempfile::TempDir>,
+    /// The check's own user context in a browser kept for the run, if it has one (else the
+    /// session and its browser are the check's own).
+    pub(super) lease: Option<super::pool::Lease>,
     pub(super) remote: bool,
     pub(super) kind: BrowserKind,
     pub(super) wait: Duration,

@@ -26,6 +26,7 @@ fn main() {
             selectors_and_link_texts_are_interpolated_at_load,
             console_errors_fail_only_when_asked_for,
             cookies_cross_between_http_and_browser_both_ways,
+            a_check_sees_no_cookie_or_storage_an_earlier_check_left_in_the_browser,
             sigint_mid_check_writes_the_report_and_leaves_no_browser_behind,
             the_run_deadline_mid_check_writes_the_report_and_leaves_no_browser_behind,
             a_driver_killed_mid_run_is_an_error_and_the_run_goes_on,
@@ -413,6 +414,46 @@ checks:
     // The typed password never shows, and the fill step says so.
     assert!(run.junit_str().contains("fill #password = ***"), "{}", run.show());
     assert!(!run.junit_str().contains(PASSWORD) && !run.stdout.contains(PASSWORD));
+}
+
+/// Checks share a browser for the run, each in a user context of its own: what one check
+/// leaves in the browser (a cookie, localStorage, sessionStorage) the next one, in the same
+/// pool slot, does not see; and its tab has the window size a fresh browser has. Both keep
+/// their cookies from the HTTP jar, which would otherwise hand the first one's cookie to the
+/// second on purpose.
+fn a_check_sees_no_cookie_or_storage_an_earlier_check_left_in_the_browser() {
+    let fx = fixture();
+    let suite = Suite::new("isolation").raw(
+        r##"name: isolation
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: leaves things behind
+    cookies: isolated
+    browser:
+      - goto: /products
+      - eval: "document.cookie = 'left=behind; path=/; max-age=3600'"
+      - eval: "localStorage.setItem('left', 'behind')"
+      - eval: "sessionStorage.setItem('left', 'behind')"
+      - eval: { expression: "document.cookie", expect: { contains: left=behind } }
+      - eval: { expression: "localStorage.getItem('left')", expect: behind }
+      - eval: { expression: "sessionStorage.getItem('left')", expect: behind }
+  - name: finds nothing left
+    cookies: isolated
+    browser:
+      - goto: /products
+      - eval: { expression: "[document.cookie, localStorage.length, sessionStorage.length].join('|')", expect: "|0|0" }
+      - eval: { expression: "document.cookie", expect: "" }
+      - eval: { expression: "localStorage.getItem('left')", expect: null }
+      - eval: { expression: "sessionStorage.getItem('left')", expect: null }
+      - eval: { expression: "window.innerWidth", expect: 1280 }
+"##,
+    );
+    let run = run_suite(&fx, &suite, &["--browsers", "1"]);
+    assert_eq!(run.code, 0, "{}", run.show());
+    for name in ["leaves things behind", "finds nothing left"] {
+        let c = run.case_xml(name);
+        assert!(!c.contains("<failure") && !c.contains("<error"), "{name}: {c}");
+    }
 }
 
 fn a_missing_driver_is_an_error_that_says_how_to_install_it() {
