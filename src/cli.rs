@@ -299,6 +299,12 @@ pub struct BrowserArgs {
     /// An extra browser argument (repeatable), e.g. --browser-arg=--lang=de.
     #[arg(long = "browser-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub browser_args: Vec<String>,
+    /// Keep one Chromium per session slot for the whole run and give each check a fresh,
+    /// isolated WebDriver BiDi user context in it, instead of a new Chromium per check
+    /// (local chromedriver only). Faster for many browser checks, slower for one, and it
+    /// holds the browsers' memory between checks.
+    #[arg(long, env = "SHAKEDOWN_REUSE_BROWSERS")]
+    pub reuse_browsers: bool,
     /// Keep a screenshot after every browser step (`all`), or only of failures (`failures`).
     #[arg(long, value_name = "WHEN", default_value = "failures", value_parser = ["failures", "all"], env = "SHAKEDOWN_SCREENSHOTS")]
     pub screenshots: String,

@@ -38,6 +38,9 @@ pub struct BrowserConfig {
     pub screenshot_every_step: bool,
     /// Bound on each WebDriver call.
     pub command_timeout: Duration,
+    /// Keep a Chromium per slot and give each check a BiDi user context in it
+    /// (`--reuse-browsers`); otherwise each check gets a Chromium of its own.
+    pub reuse_browsers: bool,
 }
 
 impl Default for BrowserConfig {
@@ -51,6 +54,7 @@ impl Default for BrowserConfig {
             args: Vec::new(),
             screenshot_every_step: false,
             command_timeout: Duration::from_secs(30),
+            reuse_browsers: false,
         }
     }
 }

@@ -137,7 +137,8 @@ impl Browsers {
             .await
             .map_err(|_| Problem::error(ProblemType::Browser, "the browser pool is closed"))?;
         let opts = &suite.browser;
-        if opts.kind == BrowserKind::Chrome
+        if self.cfg.reuse_browsers
+            && opts.kind == BrowserKind::Chrome
             && self.cfg.webdriver_url.is_none()
             && !self.no_contexts.load(Ordering::SeqCst)
             && let Some((warm, lease)) = self.lease(opts).await

@@ -448,7 +448,8 @@ checks:
       - eval: { expression: "window.innerWidth", expect: 1280 }
 "##,
     );
-    let run = run_suite(&fx, &suite, &["--browsers", "1"]);
+    // One Chromium kept for both checks (--reuse-browsers), each in a user context of its own.
+    let run = run_suite(&fx, &suite, &["--browsers", "1", "--reuse-browsers"]);
     assert_eq!(run.code, 0, "{}", run.show());
     for name in ["leaves things behind", "finds nothing left"] {
         let c = run.case_xml(name);
