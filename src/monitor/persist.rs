@@ -78,7 +78,7 @@ fn implausible(c: &CheckState) -> Option<String> {
     Some(format!("check `{} › {}` holds the time {bad}, which no run could have written", c.suite, c.check))
 }
 
-/// Writes the state atomically (temporary file, fsync, rename).
+/// Writes the state atomically (temporary file, fsync, rename, fsync of the folder).
 pub fn save(dir: &Path, state: &State) -> Result<(), PersistError> {
     let path = dir.join(FILE);
     let saved = Saved { version: VERSION, checks: state.checks.values().cloned().collect() };
@@ -88,6 +88,10 @@ pub fn save(dir: &Path, state: &State) -> Result<(), PersistError> {
     tmp.write_all(&json).map_err(werr)?;
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(&path).map_err(|e| werr(e.error))?;
+    // The rename itself is durable only once the folder is synced (a crash could otherwise
+    // bring back the old file after the new one was reported written).
+    #[cfg(unix)]
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(werr)?;
     Ok(())
 }
 
