@@ -143,23 +143,8 @@ impl Browsers {
             && !self.no_contexts.load(Ordering::SeqCst)
             && let Some((warm, lease)) = self.lease(opts).await
         {
-            return Ok(Session {
-                id: warm.id,
-                client: warm.client,
-                _slot: slot,
-                profile: warm.profile,
-                lease: Some(lease),
-                remote: false,
-                kind: opts.kind,
-                wait: opts.timeout.unwrap_or(Duration::from_secs(5)),
-                cmd_timeout: self.cfg.command_timeout,
-                has_secret_inputs: false,
-                navigated: false,
-                page_load: Duration::ZERO,
-                abandoned: std::sync::atomic::AtomicBool::new(false),
-                shots: 0,
-                every_step_shots: self.cfg.screenshot_every_step,
-            });
+            let (id, client, profile) = (warm.id, warm.client, warm.profile);
+            return Ok(self.session(opts, (id, client, slot), profile, Some(lease), false));
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let target = match opts.kind {
@@ -176,13 +161,25 @@ impl Browsers {
         if let Ok(mut open) = self.open.lock() {
             open.insert(id, client.clone());
         }
-        Ok(Session {
+        Ok(self.session(opts, (id, client, slot), target.profile, None, target.remote))
+    }
+
+    /// A check's session on a browser it has (its own, or a user context in a kept one).
+    fn session(
+        &self,
+        opts: &BrowserOptions,
+        (id, client, slot): (u64, Client, tokio::sync::OwnedSemaphorePermit),
+        profile: Option<tempfile::TempDir>,
+        lease: Option<Lease>,
+        remote: bool,
+    ) -> Session {
+        Session {
             id,
             client,
             _slot: slot,
-            profile: target.profile,
-            lease: None,
-            remote: target.remote,
+            profile,
+            lease,
+            remote,
             kind: opts.kind,
             wait: opts.timeout.unwrap_or(Duration::from_secs(5)),
             cmd_timeout: self.cfg.command_timeout,
@@ -193,7 +190,7 @@ impl Browsers {
             abandoned: std::sync::atomic::AtomicBool::new(false),
             shots: 0,
             every_step_shots: self.cfg.screenshot_every_step,
-        })
+        }
     }
 
     /// A kept local Chromium for this suite's options (started when there is none free) with a
