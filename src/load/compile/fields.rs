@@ -31,12 +31,21 @@ impl Compiler<'_> {
             return None;
         };
         let mut out = Fields { entries: Vec::with_capacity(entries.len()) };
+        // Past a few dozen keys, a set: `vars` with 100,000 keys must not take minutes.
+        let mut seen: Option<std::collections::HashSet<&str>> = None;
         for (k, v) in entries {
             let Some(key) = k.as_str() else {
                 self.err(k.pos, format!("keys of {what} must be strings, found {}", k.kind()));
                 continue;
             };
-            if out.has(key) {
+            if seen.is_none() && out.entries.len() >= 32 {
+                seen = Some(out.entries.iter().map(|e| e.0).collect());
+            }
+            let twice = match seen.as_mut() {
+                Some(set) => !set.insert(key),
+                None => out.has(key),
+            };
+            if twice {
                 self.err(k.pos, format!("`{key}` is given twice in {what}"));
                 continue;
             }
