@@ -38,17 +38,25 @@ impl Reporter for JunitReporter {
     }
 
     fn finish(&mut self) -> Result<(), ReportError> {
-        let xml = render(&self.gathered, &self.name, &self.redactor)?;
-        super::write::write_report(&self.path, xml.as_bytes()).map_err(|source| ReportError::Write {
-            what: "JUnit",
-            path: self.path.clone(),
-            source,
-        })
+        // Written straight to the file: the XML of 10,000 checks is never one string in memory.
+        let report = build(&self.gathered, &self.name, &self.redactor);
+        let written = super::write::write_report_with(&self.path, |w| {
+            report.serialize(w).map_err(|e| {
+                // The cause (a full disk, say), not quick-junit's "error serializing".
+                let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+                std::io::Error::other(why)
+            })
+        });
+        written.map_err(|source| ReportError::Write { what: "JUnit", path: self.path.clone(), source })
     }
 }
 
 /// Renders the whole run as JUnit XML.
 pub fn render(run: &Gathered, name: &str, redactor: &Redactor) -> Result<String, ReportError> {
+    build(run, name, redactor).to_string().map_err(|e| ReportError::Serialise { what: "JUnit", message: e.to_string() })
+}
+
+fn build(run: &Gathered, name: &str, redactor: &Redactor) -> Report {
     let mut report = Report::new(name);
     if let Some(summary) = &run.summary {
         report.set_time(summary.duration);
@@ -58,7 +66,7 @@ pub fn render(run: &Gathered, name: &str, redactor: &Redactor) -> Result<String,
     for suite in &run.suites {
         report.add_test_suite(suite_xml(suite, redactor));
     }
-    report.to_string().map_err(|e| ReportError::Serialise { what: "JUnit", message: e.to_string() })
+    report
 }
 
 fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {

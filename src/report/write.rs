@@ -8,16 +8,23 @@ use std::path::Path;
 /// same folder, then a rename); through a symlink, to its target; to a FIFO or a device,
 /// directly.
 pub fn write_report(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_report_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_report`] for a report written out piece by piece (through a buffer), so that a
+/// large one is never held whole in memory.
+pub fn write_report_with(path: &Path, produce: impl Fn(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
     let target = resolve_links(path)?;
+    let direct = |f: std::fs::File| {
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, f);
+        produce(&mut w)?;
+        w.flush()
+    };
     match std::fs::metadata(&target) {
-        Ok(m) if m.is_file() => write_atomic(&target, bytes),
+        Ok(m) if m.is_file() => write_atomic(&target, &produce),
         Ok(m) if m.is_dir() => Err(std::io::Error::other("it is a folder")),
-        Ok(_) => {
-            let mut f = std::fs::OpenOptions::new().write(true).open(&target)?;
-            f.write_all(bytes)?;
-            f.flush()
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_atomic(&target, bytes),
+        Ok(_) => direct(std::fs::OpenOptions::new().write(true).open(&target)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_atomic(&target, &produce),
         Err(e) => Err(e),
     }
 }
@@ -43,7 +50,7 @@ fn resolve_links(path: &Path) -> std::io::Result<std::path::PathBuf> {
 
 /// Writes a file atomically: a temporary file in the same folder, then a rename, so a reader
 /// never sees half a report.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomic(path: &Path, produce: &dyn Fn(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -52,8 +59,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&tmp)?);
+        produce(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
