@@ -638,6 +638,37 @@ fn navigation_assertions_and_upload_work_through_selenium_grid() {
     assert_eq!(run.code, 0, "{}", run.show());
     assert!(fx.hits("/upload") >= 2, "the upload went through the grid's browser");
     assert_eq!(fx.file_count(), 0);
+    // A remote session has no BiDi: what only its events can tell is an error, never a pass,
+    // and the console is read as before (Chromium's log).
+    let suite = Suite::new("no-bidi").raw(
+        r##"name: no-bidi
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: failed requests cannot be judged
+    browser:
+      - goto: /net/broken
+      - no_failed_requests: true
+  - name: a status cannot be judged
+    browser:
+      - goto: { url: /status/404, status: 404 }
+      - see: { text: "404" }
+  - name: the console is still read
+    browser:
+      - goto: /console-error
+      - no_console_errors: true
+"##,
+    );
+    let run = run_suite(&fx, &suite, &["--webdriver-url", &grid.url]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    for name in ["failed requests cannot be judged", "a status cannot be judged"] {
+        let c = run.case_xml(name);
+        assert!(
+            c.contains("<error") && c.contains("type=\"unsupported\"") && c.contains("needs WebDriver BiDi"),
+            "{c}"
+        );
+    }
+    let console = run.case_xml("the console is still read");
+    assert!(console.contains("type=\"console\"") && console.contains("boom from fixture"), "{console}");
     drop(grid);
 }
 

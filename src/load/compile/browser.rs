@@ -27,6 +27,11 @@ pub(super) const ACTIONS: &[&str] = &[
 ];
 const OPTIONS_KEYS: &[&str] = &["timeout", "args", "browser", "window", "error_selectors"];
 
+/// Whether every key of the mapping `n` was known (else `fields` has reported the others).
+fn all_known(n: &Node, f: &super::Fields<'_>) -> bool {
+    matches!(&n.value, Value::Map(entries) if entries.len() == f.entries.len())
+}
+
 impl Compiler<'_> {
     pub(super) fn browser_options(&mut self, node: &Node) -> BrowserOptions {
         let mut o = BrowserOptions::default();
@@ -402,6 +407,10 @@ impl Compiler<'_> {
         }
         let f = self.fields(n, "`goto`", &["url", "status"])?;
         let Some(u) = f.get("url") else {
+            // An unknown key (`uri`) was reported with what was meant.
+            if !all_known(n, &f) {
+                return None;
+            }
             self.err_help(
                 n.pos,
                 "`goto` needs a `url`",
@@ -442,6 +451,9 @@ impl Compiler<'_> {
         }
         let f = self.fields(n, "`no_failed_requests`", &["allow"])?;
         let Some(list) = f.get("allow") else {
+            if !all_known(n, &f) {
+                return None;
+            }
             self.err_help(
                 n.pos,
                 "`no_failed_requests` takes `allow`",
