@@ -1005,6 +1005,11 @@ checks:
       - goto: /products
       - see: { selector: h1, text: Products }
       - no_failed_requests: true
+  - name: missing resources are not console errors
+    browser:
+      - goto: /net/broken
+      - see: { selector: "#out", text: fetched 500 }
+      - no_console_errors: true
   - name: a request the page sends later
     browser:
       - goto: /products
@@ -1015,7 +1020,7 @@ checks:
     );
     let run = run_suite(&fx, &suite, &[]);
     assert_eq!(run.code, 1, "{}", run.show());
-    assert!(run.stdout.contains("2 passed, 3 failed, 0 errors"), "{}", run.show());
+    assert!(run.stdout.contains("3 passed, 3 failed, 0 errors"), "{}", run.show());
     let base = fx.url("");
     let bad = run.case_xml("a page with failing requests");
     assert!(bad.contains("<failure") && bad.contains("type=\"network\""), "{bad}");
@@ -1027,7 +1032,7 @@ checks:
     assert!(one.contains("/status/500?from=page → 500") && !one.contains("missing.png →"), "{one}");
     let later = run.case_xml("a request the page sends later");
     assert!(later.contains("type=\"network\"") && later.contains("/status/502?late=1 → 502"), "{later}");
-    for ok in ["both allowed", "a good page"] {
+    for ok in ["both allowed", "a good page", "missing resources are not console errors"] {
         let c = run.case_xml(ok);
         assert!(!c.contains("<failure") && !c.contains("<error"), "{ok}: {c}");
     }
