@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// its page has loaded, requests under way before `no_failed_requests` judges them.
 const CATCH_UP: Duration = Duration::from_secs(2);
 
+/// How many console errors or failed requests a failure lists (the message gives the count).
+const LISTED: usize = 50;
+
 /// A session's BiDi connection and where each step that reads it got to.
 pub(super) struct Eyes {
     pub bidi: Arc<Bidi>,
@@ -162,7 +165,7 @@ impl Session {
         };
         let message = format!("the browser console has {} error(s); first: {first}", errors.len());
         let mut p = Problem::failure(ProblemType::Console, message);
-        p.notes = errors;
+        p.notes = listed(errors);
         Err(p)
     }
 
@@ -236,6 +239,47 @@ fn judge_failed(failed: &[&Failed], lost: bool) -> Result<(), Problem> {
     };
     let message = format!("{} request(s) failed; first: {}", failed.len(), first.describe());
     let mut p = Problem::failure(ProblemType::Network, message);
-    p.notes = failed.iter().map(|f| f.describe()).collect();
+    p.notes = listed(failed.iter().map(|f| f.describe()).collect());
     Err(p)
+}
+
+/// At most [`LISTED`] of them, and how many more there were.
+fn listed(mut all: Vec<String>) -> Vec<String> {
+    if all.len() > LISTED {
+        let more = all.len() - LISTED;
+        all.truncate(LISTED);
+        all.push(format!("… and {more} more"));
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(i: usize) -> Failed {
+        Failed {
+            seq: i as u64,
+            context: None,
+            id: i.to_string(),
+            method: "GET".into(),
+            url: format!("http://h/{i}"),
+            status: Some(404),
+            status_text: "Not Found".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn failed_requests_are_quoted_listed_and_never_lost_into_a_pass() {
+        assert!(judge_failed(&[], false).is_ok());
+        let lost = judge_failed(&[], true).expect_err("failures let go must not pass");
+        assert_eq!(lost.type_, ProblemType::Network);
+        let many: Vec<Failed> = (0..60).map(failed).collect();
+        let refs: Vec<&Failed> = many.iter().collect();
+        let p = judge_failed(&refs, false).expect_err("failures fail");
+        assert_eq!(p.message, "60 request(s) failed; first: GET http://h/0 → 404 Not Found");
+        assert_eq!(p.notes.len(), LISTED + 1);
+        assert_eq!(p.notes.last().map(String::as_str), Some("… and 10 more"));
+    }
 }
