@@ -83,7 +83,7 @@ impl Session {
             }
         }
         // The document it landed on (after redirects) answered as it should.
-        self.check_document(mark, status).await
+        self.check_document(mark, status, cx.log).await
     }
 
     /// Loads `url`, allowing it `load` (the browser stops loading it then, so the session

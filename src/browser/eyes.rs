@@ -80,27 +80,44 @@ impl Session {
         }
     }
 
-    /// Judges the document a navigation after event `mark` landed on (the final one after
-    /// redirects): a status of 400 or more fails, unless it is the `expected` one; with an
-    /// `expected` status, any other fails. Without eyes, an `expected` status is an error.
-    pub(super) async fn check_document(&mut self, mark: u64, expected: Option<u16>) -> Result<(), Problem> {
+    /// The document a navigation after event `mark` landed on (the final one after
+    /// redirects), once it has ended; `None` when the browser has not said within a moment (a
+    /// page with no document request of its own, such as a change of `#fragment`).
+    async fn document_after(&self, eyes: &Eyes, mark: u64) -> Option<super::journal::Request> {
+        let deadline = Instant::now() + CATCH_UP;
+        loop {
+            let found = eyes.bidi.journal.lock().ok().and_then(|j| j.document(&eyes.scope, mark).cloned());
+            match found {
+                // A redirect's answer is not the page: the browser goes on to the next hop,
+                // whose events may not have come yet.
+                Some(d) if d.error.is_some() || d.response.as_ref().is_some_and(|r| !r.is_redirect()) => {
+                    return Some(d);
+                }
+                _ if Instant::now() >= deadline || eyes.bidi.is_closed() => return None,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// Judges the document a navigation after event `mark` landed on: a status of 400 or more
+    /// fails, unless it is the `expected` one; with an `expected` status, any other fails.
+    /// Without eyes, an `expected` status is an error.
+    pub(super) async fn check_document(
+        &mut self,
+        mark: u64,
+        expected: Option<u16>,
+        log: &mut String,
+    ) -> Result<(), Problem> {
         let Some(eyes) = &self.eyes else {
             return match expected {
                 Some(_) => Err(unsupported("`goto` with `status`")),
                 None => Ok(()),
             };
         };
-        let deadline = Instant::now() + CATCH_UP;
-        let doc = loop {
-            let found = eyes.bidi.journal.lock().ok().and_then(|j| j.document(&eyes.scope, mark).cloned());
-            match found {
-                Some(d) if d.response.is_some() || d.error.is_some() => break Some(d),
-                _ if Instant::now() >= deadline || eyes.bidi.is_closed() => break None,
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        };
+        let doc = self.document_after(eyes, mark).await;
         let status = doc.as_ref().and_then(|d| d.response.as_ref()).map(|r| (r.status, r.status_text.clone()));
         let (Some(doc), Some((status, text))) = (doc, status) else {
+            let _ = writeln!(log, "  the browser did not say which status the page answered");
             return match expected {
                 Some(n) => Err(Problem::error(
                     ProblemType::Browser,
@@ -114,6 +131,7 @@ impl Session {
         let shown = format!("{status} {text}").trim_end().to_string();
         match expected {
             Some(n) if n == status => {
+                let _ = writeln!(log, "  ✓ page status {shown}");
                 if let Some(e) = self.eyes.as_mut() {
                     e.accepted.push(doc.id);
                 }
@@ -130,7 +148,10 @@ impl Session {
                     doc.url
                 ),
             )),
-            None => Ok(()),
+            None => {
+                let _ = writeln!(log, "  ✓ page status {shown}");
+                Ok(())
+            }
         }
     }
 

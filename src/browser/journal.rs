@@ -47,6 +47,15 @@ pub(super) struct Response {
     pub size: i64,
 }
 
+impl Response {
+    /// A redirect the browser follows: a 3xx (not 304) with a `Location`.
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+            && self.status != 304
+            && self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("location"))
+    }
+}
+
 /// A request that failed: a status of 400 or more, or no response at all.
 #[derive(Clone, Debug)]
 pub(super) struct Failed {
@@ -354,12 +363,12 @@ impl Journal {
             .count()
     }
 
-    /// The last document a tab navigated to after event `since` that has ended (a response or
-    /// an error): after redirects, the final one.
+    /// The last document a tab began to navigate to after event `since` (a later redirect hop
+    /// is a later request), ended or not: the caller waits for it to end, and for a redirect's
+    /// next hop.
     pub fn document(&self, scope: &Scope, since: u64) -> Option<&Request> {
         self.requests.iter().rev().take_while(|r| r.seq > since).find(|r| {
             r.navigation.is_some()
-                && (r.response.is_some() || r.error.is_some())
                 && r.context.as_deref().is_some_and(|c| self.top(c) == c)
                 && self.in_scope(r.context.as_deref(), scope)
         })
@@ -429,6 +438,27 @@ mod tests {
         assert_eq!(j.requests[0].headers, [("Accept".to_string(), "*/*".to_string())]);
         // After the last of them, nothing.
         assert!(j.failures(&all, j.seq()).0.is_empty() && j.errors(&all, j.seq()).0.is_empty());
+    }
+
+    #[test]
+    fn a_redirect_is_not_the_page_and_the_last_hop_is() {
+        let mut j = Journal::default();
+        j.record(&sent("1", "tab", "http://h/r", Some("n")));
+        let mut hop = done("1", "tab", "http://h/r", 302, Some("n"));
+        hop["params"]["response"]["headers"] =
+            json!([{ "name": "Location", "value": { "type": "string", "value": "/x" } }]);
+        j.record(&hop);
+        let first = j.document(&Scope::default(), 0).and_then(|d| d.response.clone()).expect("the redirect");
+        assert!(first.is_redirect(), "a 302 with a Location is a hop, not the page");
+        let mut next = sent("1", "tab", "http://h/x", Some("n"));
+        next["params"]["redirectCount"] = json!(1);
+        j.record(&next);
+        assert!(j.document(&Scope::default(), 0).is_some_and(|d| d.response.is_none()), "the last hop is not done yet");
+        let mut last = done("1", "tab", "http://h/x", 502, Some("n"));
+        last["params"]["redirectCount"] = json!(1);
+        j.record(&last);
+        let page = j.document(&Scope::default(), 0).and_then(|d| d.response.clone()).expect("the page");
+        assert_eq!((page.status, page.is_redirect()), (502, false));
     }
 
     #[test]

@@ -1110,6 +1110,9 @@ checks:
         let c = run.case_xml(ok);
         assert!(!c.contains("<failure") && !c.contains("<error"), "{ok}: {c}");
     }
+    // The page judged is the last of the redirects, never the redirect itself.
+    let good = run.case_xml("a redirect to a good page");
+    assert!(good.contains("✓ page status 200 OK") && !good.contains("page status 30"), "{good}");
 }
 
 /// A secret in a page's request (its URL, an `Authorization` header, a header with an ordinary
