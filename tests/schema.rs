@@ -1039,6 +1039,12 @@ teardown:
 - eval: { script: "const n = 2;\nreturn n;" }
 - eval: "returned.value"
 - no_console_errors: true
+- goto: { url: /missing, status: 404 }
+- goto: { url: "https://example.com/a?x=1" }
+- no_failed_requests: true
+- no_failed_requests: { allow: [/favicon.ico, "/api/optional/*", "https://ads.example/*", "*/beacon"] }
+- no_failed_requests: { allow: /favicon.ico }
+- no_failed_requests: { allow: [] }
 "##,
             ),
         ),
@@ -1159,6 +1165,22 @@ teardown:
         ),
         invalid("`no_console_errors: false`", browser("- no_console_errors: false")),
         invalid("`no_console_errors` as text", browser("- no_console_errors: \"true\"")),
+        invalid("`no_failed_requests: false`", browser("- no_failed_requests: false")),
+        invalid("`no_failed_requests` as text", browser("- no_failed_requests: \"true\"")),
+        invalid("`no_failed_requests` without allow", browser("- no_failed_requests: {}")),
+        invalid(
+            "`no_failed_requests` with an unknown key",
+            browser("- no_failed_requests: { allow: [/x], deny: [/y] }"),
+        ),
+        invalid(
+            "an allow pattern that is neither a path nor a URL",
+            browser("- no_failed_requests: { allow: [favicon.ico] }"),
+        ),
+        invalid("an allow pattern that is a number", browser("- no_failed_requests: { allow: [1] }")),
+        invalid("`goto` without a url", browser("- goto: { status: 404 }")),
+        invalid("`goto` with a status as text", browser("- goto: { url: /x, status: \"404\" }")),
+        invalid("`goto` with a status out of range", browser("- goto: { url: /x, status: 99 }")),
+        invalid("`goto` with an unknown key", browser("- goto: { url: /x, wait: 1s }")),
         invalid("an empty screenshot name", browser("- screenshot: \"\"")),
         invalid("a screenshot name that is null", browser("- screenshot:")),
         invalid("a screenshot name that is a list", browser("- screenshot: [a]")),

@@ -27,7 +27,7 @@ impl Session {
         cx: &mut StepContext<'_>,
     ) -> Result<(), Problem> {
         match &step.action {
-            BrowserAction::Goto(t) => self.goto(t, step.timeout, cx).await,
+            BrowserAction::Goto { url, status } => self.goto(url, *status, step.timeout, cx).await,
             BrowserAction::Click(t) => self.click(t, wait, cx).await,
             BrowserAction::Hover(t) => self.hover(t, wait, cx).await,
             BrowserAction::Fill(pairs) => self.fill(pairs, wait, cx).await,
@@ -48,10 +48,17 @@ impl Session {
                 self.eval(script, *form, expect.as_ref(), capture.as_deref(), cx).await
             }
             BrowserAction::NoConsoleErrors => self.no_console_errors(cx).await,
+            BrowserAction::NoFailedRequests { allow } => self.no_failed_requests(allow, cx).await,
         }
     }
 
-    async fn goto(&mut self, t: &Template, timeout: Option<Duration>, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+    async fn goto(
+        &mut self,
+        t: &Template,
+        status: Option<u16>,
+        timeout: Option<Duration>,
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
         let raw = render(t, cx)?;
         let url = crate::suite::resolve_url(&raw, cx.suite.base_url.as_deref())
             .map_err(|m| Problem::error(ProblemType::Request, m))?;
@@ -65,15 +72,18 @@ impl Session {
             self.import_cookies(cx.jar, &url).await?;
         }
         let load = timeout.unwrap_or(self.cmd_timeout);
+        let mut mark = self.event_mark();
         self.navigate(&url, load).await?;
         if !self.navigated {
             self.navigated = true;
             // The first page load had no cookies; load it again with the suite's.
             if self.import_cookies(cx.jar, &url).await? {
+                mark = self.event_mark();
                 self.navigate(&url, load).await?;
             }
         }
-        Ok(())
+        // The document it landed on (after redirects) answered as it should.
+        self.check_document(mark, status, cx.log).await
     }
 
     /// Loads `url`, allowing it `load` (the browser stops loading it then, so the session
@@ -292,8 +302,11 @@ impl Session {
         Ok(())
     }
 
-    async fn no_console_errors(&self, cx: &mut StepContext<'_>) -> Result<(), Problem> {
+    async fn no_console_errors(&mut self, cx: &mut StepContext<'_>) -> Result<(), Problem> {
         let _ = writeln!(cx.log, "→ no console errors");
+        if self.has_eyes() {
+            return self.console_errors_seen().await;
+        }
         if self.kind != BrowserKind::Chrome {
             let why = "reading the console is only supported with Chrome/Chromium";
             return Err(Problem::error(ProblemType::Unsupported, why));

@@ -27,15 +27,19 @@ impl Session {
     }
 
     /// On failure: a screenshot, the page HTML (password and secret inputs blanked, secrets
-    /// masked) and the URL. Returns the files, the screenshot first. Nothing is asked of a
-    /// browser that left a call unanswered, and all of it shares one short budget: the browser
-    /// may be why the check failed.
+    /// masked), the URL, and with BiDi the network log (`network.har`, secrets masked).
+    /// Returns the files, the screenshot first. Nothing is asked of a browser that left a call
+    /// unanswered, and all of it shares one short budget: the browser may be why the check
+    /// failed. The network log needs nothing of the browser, so it is always written.
     pub async fn failure_artifacts(&self, dir: &Path, redactor: &Redactor) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        if self.abandoned() || std::fs::create_dir_all(dir).is_err() {
+        if std::fs::create_dir_all(dir).is_err() {
             return out;
         }
-        let _ = tokio::time::timeout(AFTER_FAILURE, self.save_failure(dir, redactor, &mut out)).await;
+        if !self.abandoned() {
+            let _ = tokio::time::timeout(AFTER_FAILURE, self.save_failure(dir, redactor, &mut out)).await;
+        }
+        out.extend(self.save_har(dir, redactor));
         out
     }
 

@@ -9,6 +9,8 @@
 
 use super::bidi::{Bidi, UserContext};
 use super::driver::{LocalDriver, find_program};
+use super::eyes::Eyes;
+use super::journal::Scope;
 use super::session::Session;
 use super::wire::{ExtraCommand, first_line};
 use super::{BrowserConfig, BrowserKind, BrowserOptions, CHROME_ARGS};
@@ -144,13 +146,24 @@ impl Browsers {
             && let Some((warm, lease)) = self.lease(opts).await
         {
             let (id, client, profile) = (warm.id, warm.client, warm.profile);
-            return Ok(self.session(opts, (id, client, slot), profile, Some(lease), false));
+            let eyes = lease.bidi.watching().then(|| {
+                let scope =
+                    Scope { tab: Some(lease.context.tab.clone()), user_context: Some(lease.context.id.clone()) };
+                Eyes::new(lease.bidi.clone(), scope)
+            });
+            let mut s = self.session(opts, (id, client, slot), profile, Some(lease), false);
+            s.eyes = eyes;
+            return Ok(s);
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let target = match opts.kind {
+        let mut target = match opts.kind {
             BrowserKind::Chrome => self.chrome(opts).await?,
             BrowserKind::Firefox => self.firefox(id, opts).await?,
         };
+        // The console and the network as BiDi events, from our own driver.
+        if !target.remote {
+            target.caps["webSocketUrl"] = json!(true);
+        }
         let client = match self.connect(&target).await {
             Ok(c) => c,
             Err(p) => {
@@ -161,7 +174,20 @@ impl Browsers {
         if let Ok(mut open) = self.open.lock() {
             open.insert(id, client.clone());
         }
-        Ok(self.session(opts, (id, client, slot), target.profile, None, target.remote))
+        let eyes = if target.remote { None } else { self.watch(&client).await };
+        let mut s = self.session(opts, (id, client, slot), target.profile, None, target.remote);
+        s.eyes = eyes.map(|b| Eyes::new(b, Scope::default()));
+        Ok(s)
+    }
+
+    /// A BiDi connection to a session's browser that keeps its console and network events,
+    /// if the driver offers one; `None` otherwise (the session works without).
+    async fn watch(&self, client: &Client) -> Option<Arc<Bidi>> {
+        let bound = self.cfg.command_timeout.min(Duration::from_secs(10));
+        let url = client.capabilities().and_then(|c| c.get("webSocketUrl")).and_then(Json::as_str)?.to_string();
+        let bidi = Bidi::connect(&url, bound).await.ok()?;
+        bidi.watch(bound).await.ok()?;
+        Some(Arc::new(bidi))
     }
 
     /// A check's session on a browser it has (its own, or a user context in a kept one).
@@ -179,6 +205,7 @@ impl Browsers {
             _slot: slot,
             profile,
             lease,
+            eyes: None,
             remote,
             kind: opts.kind,
             wait: opts.timeout.unwrap_or(Duration::from_secs(5)),
@@ -247,6 +274,10 @@ impl Browsers {
         // The console log is the driver's, for the session: what the last check's pages
         // logged is read away here, so that this check sees only its own.
         let _ = tokio::time::timeout(bound, warm.client.issue_cmd(ExtraCommand::Log)).await;
+        // What the last check's context did is not this one's.
+        if let Ok(mut j) = warm.bidi.journal.lock() {
+            j.clear();
+        }
         let lease = Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone() };
         Ok((warm, lease))
     }
@@ -266,6 +297,10 @@ impl Browsers {
             Some(url) => Bidi::connect(&url, bound).await.ok(),
             None => None,
         };
+        // Without the events the kept browser still gives contexts; its checks have no eyes.
+        if let Some(b) = &bidi {
+            let _ = b.watch(bound).await;
+        }
         let home = tokio::time::timeout(bound, client.window()).await.ok().and_then(Result::ok);
         let (Some(bidi), Some(home)) = (bidi, home) else {
             self.no_contexts.store(true, Ordering::SeqCst);

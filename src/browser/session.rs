@@ -47,6 +47,8 @@ pub struct Session {
     /// The check's own user context in a browser kept for the run, if it has one (else the
     /// session and its browser are the check's own).
     pub(super) lease: Option<super::pool::Lease>,
+    /// The browser's console and network as WebDriver BiDi events, when the session has BiDi.
+    pub(super) eyes: Option<super::eyes::Eyes>,
     pub(super) remote: bool,
     pub(super) kind: BrowserKind,
     pub(super) wait: Duration,

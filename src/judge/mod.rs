@@ -15,7 +15,7 @@ mod show;
 pub use capture::capture_http;
 pub use exchange::Exchange;
 pub use http::{judge_http, needs_html, reads_body};
-pub use page::{judge_eval, judge_page};
+pub use page::{judge_eval, judge_page, url_allowed};
 pub use predicate::{Mismatch, describe, eval};
 pub use show::{normalize_ws, show, truncate};
 

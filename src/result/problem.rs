@@ -38,6 +38,8 @@ pub enum ProblemType {
     Script,
     /// The browser console had errors.
     Console,
+    /// Requests of the page failed (`no_failed_requests`).
+    Network,
     /// The browser failed in a way that is not the page's fault.
     Browser,
     /// The browser crashed or went away.
@@ -75,6 +77,7 @@ impl ProblemType {
             ProblemType::Element => "element",
             ProblemType::Script => "script",
             ProblemType::Console => "console",
+            ProblemType::Network => "network",
             ProblemType::Browser => "browser",
             ProblemType::BrowserCrash => "browser-crash",
             ProblemType::Driver => "driver",

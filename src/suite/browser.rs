@@ -64,7 +64,11 @@ impl std::fmt::Display for Target {
 
 #[derive(Debug)]
 pub enum BrowserAction {
-    Goto(Template),
+    /// Open a page. With BiDi, the document it lands on must answer below 400, or `status`.
+    Goto {
+        url: Template,
+        status: Option<u16>,
+    },
     Click(Target),
     Fill(Vec<(Target, Template)>),
     /// Choose an option by its value, else its label.
@@ -91,6 +95,11 @@ pub enum BrowserAction {
         capture: Option<String>,
     },
     NoConsoleErrors,
+    /// No request of the check's pages failed, except those an `allow` pattern matches (see
+    /// `judge::url_allowed`).
+    NoFailedRequests {
+        allow: Vec<String>,
+    },
 }
 
 /// How the JavaScript of an `eval` is written: the suite says which, as a guess would get an

@@ -36,6 +36,11 @@ fn main() {
             a_page_that_never_loads_stops_at_the_run_deadline,
             checks_whose_names_differ_only_in_case_keep_their_own_artifacts,
             a_visible_error_ends_a_waiting_see_at_once_and_a_good_page_still_passes,
+            console_errors_and_uncaught_exceptions_fail_through_bidi,
+            failed_requests_fail_unless_allowed_and_leave_a_har,
+            a_goto_that_lands_on_an_error_status_fails_unless_that_status_is_expected,
+            the_network_log_masks_secrets_in_urls_and_headers,
+            a_kept_browser_check_judges_only_its_own_console_and_network,
         ],
         GRID => [navigation_assertions_and_upload_work_through_selenium_grid],
         &[] => [a_missing_driver_is_an_error_that_says_how_to_install_it],
@@ -633,6 +638,37 @@ fn navigation_assertions_and_upload_work_through_selenium_grid() {
     assert_eq!(run.code, 0, "{}", run.show());
     assert!(fx.hits("/upload") >= 2, "the upload went through the grid's browser");
     assert_eq!(fx.file_count(), 0);
+    // A remote session has no BiDi: what only its events can tell is an error, never a pass,
+    // and the console is read as before (Chromium's log).
+    let suite = Suite::new("no-bidi").raw(
+        r##"name: no-bidi
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: failed requests cannot be judged
+    browser:
+      - goto: /net/broken
+      - no_failed_requests: true
+  - name: a status cannot be judged
+    browser:
+      - goto: { url: /status/404, status: 404 }
+      - see: { text: "404" }
+  - name: the console is still read
+    browser:
+      - goto: /console-error
+      - no_console_errors: true
+"##,
+    );
+    let run = run_suite(&fx, &suite, &["--webdriver-url", &grid.url]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    for name in ["failed requests cannot be judged", "a status cannot be judged"] {
+        let c = run.case_xml(name);
+        assert!(
+            c.contains("<error") && c.contains("type=\"unsupported\"") && c.contains("needs WebDriver BiDi"),
+            "{c}"
+        );
+    }
+    let console = run.case_xml("the console is still read");
+    assert!(console.contains("type=\"console\"") && console.contains("boom from fixture"), "{console}");
     drop(grid);
 }
 
@@ -878,4 +914,301 @@ checks:
         let xml = run.case_xml(ok);
         assert!(!xml.contains("<failure") && !xml.contains("<error"), "{xml}");
     }
+}
+
+/// The `[[ATTACHMENT|…]]` paths of a check in the JUnit report.
+fn attachments(run: &Done, name: &str) -> Vec<String> {
+    let case = run.case_xml(name);
+    case.split("[[ATTACHMENT|").skip(1).filter_map(|s| s.split("]]").next()).map(str::to_string).collect()
+}
+
+/// Through BiDi's `log.entryAdded`: a `console.error` and an uncaught exception (while the page
+/// loads, and a moment after) each fail `no_console_errors`, quoted, all listed; an error of an
+/// earlier page of the check counts; warnings and logs do not; a second `no_console_errors`
+/// judges only what came after the first.
+fn console_errors_and_uncaught_exceptions_fail_through_bidi() {
+    let fx = fixture();
+    let suite = Suite::new("console").raw(
+        r##"name: console
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: an uncaught exception
+    browser:
+      - goto: /console-throw
+      - see: { selector: h1, text: Console throw }
+      - wait_for: "#after"
+      - no_console_errors: true
+  - name: an error logged after the page loaded
+    browser:
+      - goto: /products
+      - no_console_errors: true
+      - eval: "setTimeout(() => console.error('late error from the suite'), 0)"
+      - no_console_errors: true
+  - name: an error of an earlier page counts
+    browser:
+      - goto: /console-error
+      - goto: /products
+      - see: { selector: h1, text: Products }
+      - no_console_errors: true
+  - name: warnings and logs are not errors
+    browser:
+      - goto: /products
+      - eval: { script: "console.warn('only a warning'); console.log('and a log'); return 1;" }
+      - no_console_errors: true
+"##,
+    );
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    assert!(run.stdout.contains("1 passed, 3 failed, 0 errors"), "{}", run.show());
+    let thrown = run.case_xml("an uncaught exception");
+    assert!(thrown.contains("<failure") && thrown.contains("type=\"console\""), "{thrown}");
+    assert!(thrown.contains("2 error(s); first: uncaught: ") && thrown.contains("thrown from fixture"), "{thrown}");
+    assert!(thrown.contains("late throw from fixture"), "every error is listed: {thrown}");
+    let late = run.case_xml("an error logged after the page loaded");
+    assert!(
+        late.contains("type=\"console\"") && late.contains("1 error(s); first: late error from the suite"),
+        "{late}"
+    );
+    // It failed at the second `no_console_errors` (line 15), after the first passed.
+    assert!(late.contains("console.yaml:15:"), "{late}");
+    let earlier = run.case_xml("an error of an earlier page counts");
+    assert!(earlier.contains("type=\"console\"") && earlier.contains("boom from fixture"), "{earlier}");
+    let quiet = run.case_xml("warnings and logs are not errors");
+    assert!(!quiet.contains("<failure") && !quiet.contains("<error"), "{quiet}");
+}
+
+/// `no_failed_requests`: a missing image (404) and a fetch that gets a 500 after the page has
+/// loaded fail it, quoted with method, URL and status, all listed, the network log attached as
+/// `network.har`; an allow-list lets through what it matches and no more; a good page passes.
+fn failed_requests_fail_unless_allowed_and_leave_a_har() {
+    let fx = fixture();
+    let suite = Suite::new("network").raw(
+        r##"name: network
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: a page with failing requests
+    browser:
+      - goto: /net/broken
+      - see: { selector: h1, text: Broken requests }
+      - no_failed_requests: true
+  - name: one of them allowed
+    browser:
+      - goto: /net/broken
+      - no_failed_requests: { allow: [/missing.png] }
+  - name: both allowed
+    browser:
+      - goto: /net/broken
+      - see: { selector: "#out", text: fetched 500 }
+      - no_failed_requests: { allow: [/missing.png, "http://127.0.0.1:*/status/*"] }
+  - name: a good page
+    browser:
+      - goto: /products
+      - see: { selector: h1, text: Products }
+      - no_failed_requests: true
+  - name: missing resources are not console errors
+    browser:
+      - goto: /net/broken
+      - see: { selector: "#out", text: fetched 500 }
+      - no_console_errors: true
+  - name: a request the page sends later
+    browser:
+      - goto: /products
+      - no_failed_requests: true
+      - eval: { script: "fetch('/status/502?late=1'); return 1;" }
+      - no_failed_requests: true
+"##,
+    );
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    assert!(run.stdout.contains("3 passed, 3 failed, 0 errors"), "{}", run.show());
+    let base = fx.url("");
+    let bad = run.case_xml("a page with failing requests");
+    assert!(bad.contains("<failure") && bad.contains("type=\"network\""), "{bad}");
+    assert!(bad.contains("2 request(s) failed; first: GET "), "{bad}");
+    assert!(bad.contains(&format!("GET {base}/missing.png → 404")), "{bad}");
+    assert!(bad.contains(&format!("GET {base}/status/500?from=page → 500 Internal Server Error")), "{bad}");
+    let one = run.case_xml("one of them allowed");
+    assert!(one.contains("type=\"network\"") && one.contains("1 request(s) failed; first: GET "), "{one}");
+    assert!(one.contains("/status/500?from=page → 500") && !one.contains("missing.png →"), "{one}");
+    let later = run.case_xml("a request the page sends later");
+    assert!(later.contains("type=\"network\"") && later.contains("/status/502?late=1 → 502"), "{later}");
+    for ok in ["both allowed", "a good page", "missing resources are not console errors"] {
+        let c = run.case_xml(ok);
+        assert!(!c.contains("<failure") && !c.contains("<error"), "{ok}: {c}");
+    }
+    // The network log is attached after the screenshot, and is HAR 1.2 with the failures.
+    let files = attachments(&run, "a page with failing requests");
+    assert!(files.first().is_some_and(|f| f.ends_with("failure.png")), "{files:?}");
+    let har = files.iter().find(|f| f.ends_with("network.har")).unwrap_or_else(|| panic!("no HAR: {files:?}"));
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.dir().join(har)).expect("read the HAR"))
+            .expect("HAR is JSON");
+    assert_eq!(har["log"]["version"], "1.2", "{har}");
+    assert_eq!(har["log"]["creator"]["name"], "shakedown");
+    let entries = har["log"]["entries"].as_array().expect("entries");
+    let status_of = |suffix: &str| {
+        entries
+            .iter()
+            .find(|e| e["request"]["url"].as_str().is_some_and(|u| u.ends_with(suffix)))
+            .map(|e| e["response"]["status"].clone())
+    };
+    assert_eq!(status_of("/net/broken"), Some(200.into()), "{har}");
+    assert_eq!(status_of("/missing.png"), Some(404.into()), "{har}");
+    assert_eq!(status_of("/status/500?from=page"), Some(500.into()), "{har}");
+    for e in entries {
+        assert!(e["startedDateTime"].as_str().is_some_and(|t| t.ends_with('Z')), "{e}");
+        assert!(e["request"]["method"].is_string() && e["request"]["headers"].is_array(), "{e}");
+        assert!(e["timings"]["wait"].as_f64().is_some_and(|w| w >= 0.0), "{e}");
+    }
+}
+
+/// A `goto` that lands on a document answering 400 or more fails, quoting status and URL, also
+/// at the end of a redirect; `status:` says which status a page is meant to have (and then
+/// that page is no failed request); a redirect to a good page passes.
+fn a_goto_that_lands_on_an_error_status_fails_unless_that_status_is_expected() {
+    let fx = fixture();
+    let suite = Suite::new("documents").raw(
+        r##"name: documents
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: a 500 page
+    browser:
+      - goto: /status/500
+      - see: { text: "500" }
+  - name: a redirect to a 502 page
+    browser:
+      - goto: /redirect?to=/status/502
+      - see: { text: "502" }
+  - name: a 404 page that is meant to be one
+    browser:
+      - goto: { url: /status/404, status: 404 }
+      - see: { text: "404" }
+      - no_failed_requests: true
+  - name: a good page where a 404 is expected
+    browser:
+      - goto: { url: /products, status: 404 }
+      - see: { selector: h1, text: Products }
+  - name: a redirect to a good page
+    browser:
+      - goto: /redirect?to=/products
+      - see: { selector: h1, text: Products }
+"##,
+    );
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    assert!(run.stdout.contains("2 passed, 3 failed, 0 errors"), "{}", run.show());
+    let base = fx.url("");
+    let five = run.case_xml("a 500 page");
+    assert!(five.contains("<failure") && five.contains("type=\"assertion\""), "{five}");
+    assert!(five.contains(&format!("the page {base}/status/500 answered 500 Internal Server Error")), "{five}");
+    assert!(five.contains("documents.yaml:6:"), "the failure points at the goto: {five}");
+    let redirected = run.case_xml("a redirect to a 502 page");
+    assert!(redirected.contains(&format!("the page {base}/status/502 answered 502 Bad Gateway")), "{redirected}");
+    let wrong = run.case_xml("a good page where a 404 is expected");
+    assert!(wrong.contains(&format!("the page {base}/products answered 200 OK, not the expected 404")), "{wrong}");
+    for ok in ["a 404 page that is meant to be one", "a redirect to a good page"] {
+        let c = run.case_xml(ok);
+        assert!(!c.contains("<failure") && !c.contains("<error"), "{ok}: {c}");
+    }
+    // The page judged is the last of the redirects, never the redirect itself.
+    let good = run.case_xml("a redirect to a good page");
+    assert!(good.contains("✓ page status 200 OK") && !good.contains("page status 30"), "{good}");
+}
+
+/// A secret in a page's request (its URL, an `Authorization` header, a header with an ordinary
+/// name) is masked in the HAR file and the failure; the run's forbidden-value check reads every
+/// artifact too.
+fn the_network_log_masks_secrets_in_urls_and_headers() {
+    let fx = fixture();
+    let token = "pg-t0ken/7fQ2zX9";
+    let suite = Suite::new("secret-net").raw(
+        r##"name: secret-net
+base_url: ${{ env.BASE_URL }}
+secrets: [PAGE_TOKEN]
+checks:
+  - name: a failing request that carries a secret
+    browser:
+      - goto: "/net/secret?token=${{ secrets.PAGE_TOKEN }}"
+      - see: { selector: h1, text: Secret requests }
+      - no_failed_requests: true
+"##,
+    );
+    let marker = unique("sdtest");
+    let run = browser_run(&fx, &marker).secret("PAGE_TOKEN", token).suite(&suite).run();
+    assert_no_orphans(&marker);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let case = run.case_xml("a failing request that carries a secret");
+    assert!(case.contains("type=\"network\"") && case.contains("/status/503?token=***"), "{case}");
+    let files = attachments(&run, "a failing request that carries a secret");
+    let har = files.iter().find(|f| f.ends_with("network.har")).unwrap_or_else(|| panic!("no HAR: {files:?}"));
+    let text = std::fs::read_to_string(run.dir().join(har)).expect("read the HAR");
+    let har: serde_json::Value = serde_json::from_str(&text).expect("HAR is JSON");
+    let entry = har["log"]["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["response"]["status"] == 503))
+        .unwrap_or_else(|| panic!("no 503 entry: {text}"));
+    let header = |name: &str| {
+        entry["request"]["headers"].as_array().and_then(|h| {
+            h.iter()
+                .find(|x| x["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+                .map(|x| x["value"].clone())
+        })
+    };
+    assert_eq!(header("Authorization"), Some("***".into()), "{entry}");
+    assert_eq!(header("X-Trace"), Some("***".into()), "{entry}");
+    assert!(entry["request"]["url"].as_str().is_some_and(|u| u.ends_with("/status/503?token=***")), "{entry}");
+    // Belt and braces: the run's own check already looked for every form of it everywhere.
+    assert!(!text.contains(token) && !text.contains("7fQ2zX9"), "{text}");
+}
+
+/// In a Chromium kept for the run (`--reuse-browsers`), each check's console and network are
+/// its own: what an earlier check's pages did in the same browser is neither judged nor in its
+/// network log, and its own errors still count.
+fn a_kept_browser_check_judges_only_its_own_console_and_network() {
+    let fx = fixture();
+    let suite = Suite::new("kept").raw(
+        r##"name: kept
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: leaves errors behind
+    browser:
+      - goto: /net/broken
+      - see: { selector: "#out", text: fetched 500 }
+      - goto: /console-error
+      - see: { selector: h1, text: Console error }
+  - name: a clean page in the same browser
+    browser:
+      - goto: /products
+      - see: { selector: h1, text: Products }
+      - no_console_errors: true
+      - no_failed_requests: true
+  - name: its own failed requests count
+    browser:
+      - goto: /net/broken
+      - see: { selector: "#out", text: fetched 500 }
+      - no_failed_requests: true
+  - name: its own console errors count
+    browser:
+      - goto: /console-error
+      - no_console_errors: true
+"##,
+    );
+    let run = run_suite(&fx, &suite, &["--browsers", "1", "--reuse-browsers"]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    assert!(run.stdout.contains("2 passed, 2 failed, 0 errors"), "{}", run.show());
+    for ok in ["leaves errors behind", "a clean page in the same browser"] {
+        let c = run.case_xml(ok);
+        assert!(!c.contains("<failure") && !c.contains("<error"), "{ok}: {c}");
+    }
+    let net = run.case_xml("its own failed requests count");
+    assert!(net.contains("type=\"network\"") && net.contains("2 request(s) failed"), "{net}");
+    let console = run.case_xml("its own console errors count");
+    assert!(
+        console.contains("type=\"console\"") && console.contains("1 error(s); first: boom from fixture"),
+        "{console}"
+    );
+    let files = attachments(&run, "its own failed requests count");
+    let har = files.iter().find(|f| f.ends_with("network.har")).unwrap_or_else(|| panic!("no HAR: {files:?}"));
+    let text = std::fs::read_to_string(run.dir().join(har)).expect("read the HAR");
+    assert!(text.contains("/net/broken") && !text.contains("/console-error") && !text.contains("/products"), "{text}");
 }

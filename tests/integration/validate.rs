@@ -218,6 +218,70 @@ fn a_wrong_shape_is_named_with_what_was_expected() {
     }
 }
 
+/// The network steps' mistakes: each at its place, with what to write instead.
+#[test]
+fn network_steps_name_their_mistakes_and_what_to_write() {
+    let suite = Suite::new("net").yaml(
+        r#"
+        name: net
+        base_url: http://127.0.0.1:9
+        checks:
+          - name: checks nothing
+            browser:
+              - goto: /
+              - no_failed_requests: false
+          - name: a pattern that matches nothing
+            browser:
+              - goto: /
+              - no_failed_requests: { allow: [/ok.png, favicon.ico] }
+          - name: no allow
+            browser:
+              - goto: /
+              - no_failed_requests: { alow: [/x] }
+          - name: a status as text
+            browser:
+              - goto: { url: /missing, status: "404" }
+              - see: h1
+          - name: a goto without a url
+            browser:
+              - goto: { status: 404 }
+              - see: h1
+          - name: only the network is checked
+            browser:
+              - goto: /
+              - no_failed_requests: true
+        "#,
+    );
+    let done = Run::validate().suite(&suite).run();
+    done.assert_exit(2);
+    for (message, help, at) in [
+        (
+            "`no_failed_requests: false` checks nothing",
+            "write `no_failed_requests: true`",
+            suite.at("no_failed_requests: false", "false"),
+        ),
+        (
+            "`favicon.ico` is neither a path nor a whole URL",
+            "start a path with `/`",
+            suite.at("allow: [/ok.png", "favicon.ico"),
+        ),
+        ("unknown key `alow`", "did you mean `allow`?", suite.at("{ alow", "alow")),
+        ("`status` is the page's HTTP status", "e.g. `status: 404`", suite.at("status: \"404\"", "\"404\"")),
+        ("`goto` needs a `url`", "goto: { url: /missing, status: 404 }", suite.at("goto: { status", "{ status")),
+    ] {
+        let block = done
+            .stderr
+            .split("\n\n")
+            .find(|b| b.contains(message))
+            .unwrap_or_else(|| panic!("`{message}` is not reported:\n{}", done.stderr));
+        assert!(block.contains(&at), "`{message}` is not at {at}:\n{block}");
+        assert!(block.contains(help), "`{message}` does not say what to write:\n{block}");
+    }
+    // `no_failed_requests` is an assertion: a check with only it is no "check that asserts nothing".
+    assert!(!done.stderr.contains("add a step that checks the page"), "{}", done.stderr);
+    done.assert_stderr_has("5 problems in 1 suite file");
+}
+
 /// Files no one should write, but someone will: each is a clear error with exit 2.
 #[test]
 fn hostile_files_are_errors_not_crashes() {

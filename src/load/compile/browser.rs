@@ -23,8 +23,14 @@ pub(super) const ACTIONS: &[&str] = &[
     "screenshot",
     "eval",
     "no_console_errors",
+    "no_failed_requests",
 ];
 const OPTIONS_KEYS: &[&str] = &["timeout", "args", "browser", "window", "error_selectors"];
+
+/// Whether every key of the mapping `n` was known (else `fields` has reported the others).
+fn all_known(n: &Node, f: &super::Fields<'_>) -> bool {
+    matches!(&n.value, Value::Map(entries) if entries.len() == f.entries.len())
+}
 
 impl Compiler<'_> {
     pub(super) fn browser_options(&mut self, node: &Node) -> BrowserOptions {
@@ -196,7 +202,7 @@ impl Compiler<'_> {
 
     fn browser_action(&mut self, name: &str, n: &Node) -> Option<BrowserAction> {
         Some(match name {
-            "goto" => BrowserAction::Goto(self.url(n, n)?),
+            "goto" => self.goto(n)?,
             "click" => BrowserAction::Click(self.target(n)?),
             "hover" => BrowserAction::Hover(self.target(n)?),
             "check" => BrowserAction::Check(self.target(n)?, true),
@@ -211,6 +217,7 @@ impl Compiler<'_> {
             "screenshot" => BrowserAction::Screenshot(self.screenshot_name(n)?),
             "eval" => self.eval(n)?,
             "no_console_errors" => self.no_console_errors(n)?,
+            "no_failed_requests" => self.no_failed_requests(n)?,
             _ => return None,
         })
     }
@@ -390,6 +397,83 @@ impl Compiler<'_> {
             return None;
         }
         Some(BrowserAction::NoConsoleErrors)
+    }
+
+    /// `goto: URL`, or `goto: { url: URL, status: 404 }` for a page that is meant to answer
+    /// with that status.
+    fn goto(&mut self, n: &Node) -> Option<BrowserAction> {
+        if !matches!(n.value, Value::Map(_)) {
+            return Some(BrowserAction::Goto { url: self.url(n, n)?, status: None });
+        }
+        let f = self.fields(n, "`goto`", &["url", "status"])?;
+        let Some(u) = f.get("url") else {
+            // An unknown key (`uri`) was reported with what was meant.
+            if !all_known(n, &f) {
+                return None;
+            }
+            self.err_help(
+                n.pos,
+                "`goto` needs a `url`",
+                "e.g. `goto: { url: /missing, status: 404 }`, or `goto: /page`",
+            );
+            return None;
+        };
+        let url = self.url(u, u)?;
+        let status = match f.get("status") {
+            Some(s) => match s.value {
+                Value::Int(code @ 100..=599) => Some(code as u16),
+                _ => {
+                    self.err_help(
+                        s.pos,
+                        "`status` is the page's HTTP status, a number from 100 to 599",
+                        "e.g. `status: 404`",
+                    );
+                    return None;
+                }
+            },
+            None => None,
+        };
+        Some(BrowserAction::Goto { url, status })
+    }
+
+    /// `no_failed_requests: true`, or `no_failed_requests: { allow: [patterns] }`.
+    fn no_failed_requests(&mut self, n: &Node) -> Option<BrowserAction> {
+        if !matches!(n.value, Value::Map(_)) {
+            if !self.bool(n, "`no_failed_requests`")? {
+                self.err_help(
+                    n.pos,
+                    "`no_failed_requests: false` checks nothing",
+                    "write `no_failed_requests: true`, or leave the step out",
+                );
+                return None;
+            }
+            return Some(BrowserAction::NoFailedRequests { allow: Vec::new() });
+        }
+        let f = self.fields(n, "`no_failed_requests`", &["allow"])?;
+        let Some(list) = f.get("allow") else {
+            if !all_known(n, &f) {
+                return None;
+            }
+            self.err_help(
+                n.pos,
+                "`no_failed_requests` takes `allow`",
+                "e.g. `no_failed_requests: { allow: [/favicon.ico] }`, or `no_failed_requests: true`",
+            );
+            return None;
+        };
+        let mut allow = Vec::new();
+        for (p, at) in self.string_list(list, "`allow`") {
+            if p.starts_with('/') || p.starts_with('*') || p.contains("://") {
+                allow.push(p);
+            } else {
+                self.err_help(
+                    at,
+                    format!("`{p}` is neither a path nor a whole URL, so it would match no request"),
+                    "start a path with `/` (e.g. `/favicon.ico`, `/api/optional/*`) or give the whole URL (`https://ads.example/*`); `*` stands for any characters",
+                );
+            }
+        }
+        Some(BrowserAction::NoFailedRequests { allow })
     }
 
     fn key(&mut self, k: &str, at: &Node) -> Option<String> {

@@ -63,7 +63,7 @@ impl Compiler<'_> {
             self.err_help(
                 node.pos,
                 "this browser check asserts nothing, so it would pass on any page the deploy serves",
-                "add a step that checks the page: `- see: { selector: .role, text: maintainer }`, a `wait_for`, an `eval` with `expect`, `no_console_errors: true`, or an HTTP step with `expect`",
+                "add a step that checks the page: `- see: { selector: .role, text: maintainer }`, a `wait_for`, an `eval` with `expect`, `no_console_errors: true`, `no_failed_requests: true`, or an HTTP step with `expect`",
             );
         }
         let retries = match f.get("retries") {
@@ -222,14 +222,17 @@ impl Compiler<'_> {
 }
 
 /// Whether a step of a browser check asserts something: a `see`, `wait_for`, `eval` with
-/// `expect` or `no_console_errors`, or an HTTP step with assertions of its own (the implicit
+/// `expect`, `no_console_errors` or `no_failed_requests`, or an HTTP step with assertions of its own (the implicit
 /// `2xx` says nothing about the page).
 fn asserts(step: &Step) -> bool {
     use crate::suite::browser::BrowserAction as B;
     match &step.action {
         Action::Http(_) => step.expect.iter().any(|a| !matches!(a.kind, AssertKind::ImplicitStatus)),
         Action::Browser(b) => {
-            matches!(&b.action, B::See(_) | B::NoConsoleErrors | B::Eval { expect: Some(_), .. })
+            matches!(
+                &b.action,
+                B::See(_) | B::NoConsoleErrors | B::NoFailedRequests { .. } | B::Eval { expect: Some(_), .. }
+            )
         }
     }
 }

@@ -202,7 +202,7 @@ impl Compiler<'_> {
             let url = match &step.action {
                 Action::Http(r) => Some(&r.url),
                 Action::Browser(crate::suite::browser::BrowserStep {
-                    action: crate::suite::browser::BrowserAction::Goto(u),
+                    action: crate::suite::browser::BrowserAction::Goto { url: u, .. },
                     ..
                 }) => Some(u),
                 Action::Browser(_) => None,

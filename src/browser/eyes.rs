@@ -1,0 +1,306 @@
+//! Eyes on the console and the network, from the session's WebDriver BiDi events: console
+//! errors and uncaught exceptions (`no_console_errors`), failed requests
+//! (`no_failed_requests`), the status of the document a `goto` landed on, and the network log
+//! of a failed check (`network.har`). A session without BiDi (a remote WebDriver, a driver
+//! that offers none) has no eyes: `no_console_errors` then reads Chromium's `/se/log`, and
+//! what only the events can tell is an `unsupported` error, never a pass.
+
+use super::bidi::Bidi;
+use super::journal::{Failed, Scope};
+use super::session::{Session, StepContext};
+use crate::redact::Redactor;
+use crate::result::{Problem, ProblemType};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a step waits for the browser's events to catch up: a document's response after
+/// its page has loaded, requests under way before `no_failed_requests` judges them.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// How many console errors or failed requests a failure lists (the message gives the count).
+const LISTED: usize = 50;
+
+/// A session's BiDi connection and where each step that reads it got to.
+pub(super) struct Eyes {
+    pub bidi: Arc<Bidi>,
+    pub scope: Scope,
+    /// The event up to which `no_console_errors` has looked (it judges what came after).
+    console_mark: u64,
+    /// The same for `no_failed_requests`.
+    network_mark: u64,
+    /// The request ids of documents a `goto` with `status:` expected: not failures.
+    accepted: Vec<String>,
+}
+
+impl Eyes {
+    /// Eyes on `bidi` for a check that starts now: what its journal holds so far is not the
+    /// check's.
+    pub fn new(bidi: Arc<Bidi>, scope: Scope) -> Eyes {
+        let start = bidi.journal.lock().map(|j| j.seq()).unwrap_or(0);
+        Eyes { bidi, scope, console_mark: start, network_mark: start, accepted: Vec::new() }
+    }
+
+    fn seq(&self) -> u64 {
+        self.bidi.journal.lock().map(|j| j.seq()).unwrap_or(0)
+    }
+}
+
+fn unsupported(what: &str) -> Problem {
+    let why = format!(
+        "{what} needs WebDriver BiDi, which this browser session does not have (a remote WebDriver, or a driver without it); shakedown asks for it on local Chromium and Firefox sessions"
+    );
+    Problem::error(ProblemType::Unsupported, why)
+}
+
+fn lost_connection() -> Problem {
+    Problem::error(ProblemType::Browser, "the browser's BiDi connection closed, so its events cannot be read")
+}
+
+impl Session {
+    /// Whether the session sees the browser's events.
+    pub(super) fn has_eyes(&self) -> bool {
+        self.eyes.is_some()
+    }
+
+    /// The event number before a navigation, to find its document after it.
+    pub(super) fn event_mark(&self) -> u64 {
+        self.eyes.as_ref().map(Eyes::seq).unwrap_or(0)
+    }
+
+    /// Waits until what the page did so far has reached the journal.
+    async fn settle(&self, eyes: &Eyes) {
+        let context = match &eyes.scope.tab {
+            Some(t) => Some(t.clone()),
+            None => self.wd("current window", self.client.window()).await.ok().map(String::from),
+        };
+        if let Some(c) = context {
+            eyes.bidi.settle(&c, CATCH_UP).await;
+        }
+    }
+
+    /// The document a navigation after event `mark` landed on (the final one after
+    /// redirects), once it has ended; `None` when the browser has not said within a moment (a
+    /// page with no document request of its own, such as a change of `#fragment`).
+    async fn document_after(&self, eyes: &Eyes, mark: u64) -> Option<super::journal::Request> {
+        let deadline = Instant::now() + CATCH_UP;
+        loop {
+            let found = eyes.bidi.journal.lock().ok().and_then(|j| j.document(&eyes.scope, mark).cloned());
+            match found {
+                // A redirect's answer is not the page: the browser goes on to the next hop,
+                // whose events may not have come yet.
+                Some(d) if d.error.is_some() || d.response.as_ref().is_some_and(|r| !r.is_redirect()) => {
+                    return Some(d);
+                }
+                _ if Instant::now() >= deadline || eyes.bidi.is_closed() => return None,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// Judges the document a navigation after event `mark` landed on: a status of 400 or more
+    /// fails, unless it is the `expected` one; with an `expected` status, any other fails.
+    /// Without eyes, an `expected` status is an error.
+    pub(super) async fn check_document(
+        &mut self,
+        mark: u64,
+        expected: Option<u16>,
+        log: &mut String,
+    ) -> Result<(), Problem> {
+        let Some(eyes) = &self.eyes else {
+            return match expected {
+                Some(_) => Err(unsupported("`goto` with `status`")),
+                None => Ok(()),
+            };
+        };
+        let doc = self.document_after(eyes, mark).await;
+        let status = doc.as_ref().and_then(|d| d.response.as_ref()).map(|r| (r.status, r.status_text.clone()));
+        let (Some(doc), Some((status, text))) = (doc, status) else {
+            let _ = writeln!(log, "  the browser did not say which status the page answered");
+            return match expected {
+                Some(n) => Err(Problem::error(
+                    ProblemType::Browser,
+                    format!(
+                        "the browser did not say which status the page answered, so `status: {n}` cannot be judged"
+                    ),
+                )),
+                None => Ok(()),
+            };
+        };
+        let shown = format!("{status} {text}").trim_end().to_string();
+        match expected {
+            Some(n) if n == status => {
+                let _ = writeln!(log, "  ✓ page status {shown}");
+                if let Some(e) = self.eyes.as_mut() {
+                    e.accepted.push(doc.id);
+                }
+                Ok(())
+            }
+            Some(n) => Err(Problem::failure(
+                ProblemType::Assertion,
+                format!("the page {} answered {shown}, not the expected {n}", doc.url),
+            )),
+            None if status >= 400 => Err(Problem::failure(
+                ProblemType::Assertion,
+                format!(
+                    "the page {} answered {shown}; a `goto` fails on a status of 400 or more (write `goto: {{ url: …, status: {status} }}` if that is the page you mean)",
+                    doc.url
+                ),
+            )),
+            None => {
+                let _ = writeln!(log, "  ✓ page status {shown}");
+                Ok(())
+            }
+        }
+    }
+
+    /// `no_console_errors` from the events: console errors and uncaught exceptions since the
+    /// last such step (or the start of the check).
+    pub(super) async fn console_errors_seen(&mut self) -> Result<(), Problem> {
+        let Some(eyes) = &self.eyes else { return Err(unsupported("reading the console")) };
+        if eyes.bidi.is_closed() {
+            return Err(lost_connection());
+        }
+        self.settle(eyes).await;
+        let (found, lost, seq) = match eyes.bidi.journal.lock() {
+            Ok(j) => {
+                let (found, lost) = j.errors(&eyes.scope, eyes.console_mark);
+                (found, lost, j.seq())
+            }
+            Err(_) => return Err(Problem::error(ProblemType::Internal, "the console journal is unreadable")),
+        };
+        if let Some(e) = self.eyes.as_mut() {
+            e.console_mark = seq;
+        }
+        let errors: Vec<String> = found
+            .iter()
+            .map(|e| if e.kind == "javascript" { format!("uncaught: {}", e.text) } else { e.text.clone() })
+            .collect();
+        let Some(first) = errors.first() else {
+            if lost {
+                let why = "the browser logged more errors than shakedown keeps, so the console cannot be judged clean";
+                return Err(Problem::failure(ProblemType::Console, why));
+            }
+            return Ok(());
+        };
+        let message = format!("the browser console has {} error(s); first: {first}", errors.len());
+        let mut p = Problem::failure(ProblemType::Console, message);
+        p.notes = listed(errors);
+        Err(p)
+    }
+
+    /// `no_failed_requests`: no request of the check's pages failed (a status of 400 or more,
+    /// or no response) since the last such step, or the start of the check, except those
+    /// `allow` matches. Requests still under way are waited for, for a moment.
+    pub(super) async fn no_failed_requests(
+        &mut self,
+        allow: &[String],
+        cx: &mut StepContext<'_>,
+    ) -> Result<(), Problem> {
+        let _ = writeln!(cx.log, "→ no failed requests");
+        let Some(eyes) = &self.eyes else { return Err(unsupported("`no_failed_requests`")) };
+        if eyes.bidi.is_closed() {
+            return Err(lost_connection());
+        }
+        self.settle(eyes).await;
+        let deadline = Instant::now() + CATCH_UP;
+        let unreadable = || Problem::error(ProblemType::Internal, "the network journal is unreadable");
+        let (found, lost, seq) = loop {
+            let read = {
+                let j = eyes.bidi.journal.lock().map_err(|_| unreadable())?;
+                let under_way = j.under_way(&eyes.scope, eyes.network_mark);
+                (under_way == 0 || Instant::now() >= deadline).then(|| {
+                    let (found, lost) = j.failures(&eyes.scope, eyes.network_mark);
+                    (found, lost, j.seq(), under_way)
+                })
+            };
+            if let Some((found, lost, seq, under_way)) = read {
+                if under_way > 0 {
+                    let _ = writeln!(cx.log, "  {under_way} request(s) still under way are not judged");
+                }
+                break (found, lost, seq);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let failed: Vec<&Failed> = found
+            .iter()
+            .filter(|f| f.error.as_deref() != Some("net::ERR_ABORTED"))
+            .filter(|f| !eyes.accepted.contains(&f.id))
+            .filter(|f| !allow.iter().any(|p| crate::judge::url_allowed(p, &f.url)))
+            .collect();
+        if let Some(e) = self.eyes.as_mut() {
+            e.network_mark = seq;
+        }
+        judge_failed(&failed, lost)
+    }
+
+    /// On failure: the check's network log as `network.har`, secrets masked.
+    pub(super) fn save_har(&self, dir: &Path, redactor: &Redactor) -> Option<PathBuf> {
+        let eyes = self.eyes.as_ref()?;
+        let doc = {
+            let j = eyes.bidi.journal.lock().ok()?;
+            super::har::har(j.requests_in(&eyes.scope), j.requests_dropped, redactor)
+        };
+        let text = serde_json::to_string_pretty(&doc).ok()?;
+        let path = dir.join("network.har");
+        std::fs::write(&path, redactor.redact(&text)).ok()?;
+        Some(path)
+    }
+}
+
+/// The failure for the requests that failed, if any did (or may have: some were let go).
+fn judge_failed(failed: &[&Failed], lost: bool) -> Result<(), Problem> {
+    let Some(first) = failed.first() else {
+        if lost {
+            let why = "more requests failed than shakedown keeps, so the network cannot be judged clean";
+            return Err(Problem::failure(ProblemType::Network, why));
+        }
+        return Ok(());
+    };
+    let message = format!("{} request(s) failed; first: {}", failed.len(), first.describe());
+    let mut p = Problem::failure(ProblemType::Network, message);
+    p.notes = listed(failed.iter().map(|f| f.describe()).collect());
+    Err(p)
+}
+
+/// At most [`LISTED`] of them, and how many more there were.
+fn listed(mut all: Vec<String>) -> Vec<String> {
+    if all.len() > LISTED {
+        let more = all.len() - LISTED;
+        all.truncate(LISTED);
+        all.push(format!("… and {more} more"));
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(i: usize) -> Failed {
+        Failed {
+            seq: i as u64,
+            context: None,
+            id: i.to_string(),
+            method: "GET".into(),
+            url: format!("http://h/{i}"),
+            status: Some(404),
+            status_text: "Not Found".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn failed_requests_are_quoted_listed_and_never_lost_into_a_pass() {
+        assert!(judge_failed(&[], false).is_ok());
+        let lost = judge_failed(&[], true).expect_err("failures let go must not pass");
+        assert_eq!(lost.type_, ProblemType::Network);
+        let many: Vec<Failed> = (0..60).map(failed).collect();
+        let refs: Vec<&Failed> = many.iter().collect();
+        let p = judge_failed(&refs, false).expect_err("failures fail");
+        assert_eq!(p.message, "60 request(s) failed; first: GET http://h/0 → 404 Not Found");
+        assert_eq!(p.notes.len(), LISTED + 1);
+        assert_eq!(p.notes.last().map(String::as_str), Some("… and 10 more"));
+    }
+}

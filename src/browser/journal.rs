@@ -1,0 +1,497 @@
+//! What a session's browser said through BiDi events: the console's errors, the network's
+//! requests and their failures, and which frame belongs to which tab. Bounded: at most
+//! [`MAX_REQUESTS`] requests (the oldest go first), [`MAX_FAILURES`] failed requests and
+//! [`MAX_ERRORS`] console errors; what was let go is counted, so a judgement that may have
+//! lost something never reads as "nothing went wrong".
+
+use serde_json::Value as Json;
+use std::collections::{HashMap, VecDeque};
+
+/// Requests kept for the HAR file.
+pub(super) const MAX_REQUESTS: usize = 2000;
+/// Failed requests kept for `no_failed_requests`.
+pub(super) const MAX_FAILURES: usize = 500;
+/// Console errors and uncaught exceptions kept for `no_console_errors`.
+pub(super) const MAX_ERRORS: usize = 500;
+/// Browsing contexts remembered (frames and tabs); beyond it the oldest are forgotten.
+const MAX_CONTEXTS: usize = 10_000;
+
+/// One request (one hop of a redirect chain), as the HAR file shows it.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Request {
+    pub seq: u64,
+    pub context: Option<String>,
+    pub id: String,
+    pub redirect: u64,
+    /// Set for the document request of a navigation.
+    pub navigation: Option<String>,
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// When it was sent, in milliseconds since the epoch.
+    pub started: f64,
+    pub ended: Option<f64>,
+    /// BiDi's `FetchTimingInfo` (milliseconds; zero when not known).
+    pub timings: Json,
+    pub response: Option<Response>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Response {
+    pub status: u16,
+    pub status_text: String,
+    pub headers: Vec<(String, String)>,
+    pub mime: String,
+    pub protocol: String,
+    pub size: i64,
+}
+
+impl Response {
+    /// A redirect the browser follows: a 3xx (not 304) with a `Location`.
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+            && self.status != 304
+            && self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("location"))
+    }
+}
+
+/// A request that failed: a status of 400 or more, or no response at all.
+#[derive(Clone, Debug)]
+pub(super) struct Failed {
+    pub seq: u64,
+    pub context: Option<String>,
+    pub id: String,
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub status_text: String,
+    pub error: Option<String>,
+}
+
+impl Failed {
+    /// `GET https://…/x.png → 404 Not Found`, or `→ net::ERR_CONNECTION_REFUSED`.
+    pub fn describe(&self) -> String {
+        match (&self.error, self.status) {
+            (Some(e), _) => format!("{} {} → {e}", self.method, self.url),
+            (None, Some(s)) => {
+                format!("{} {} → {s} {}", self.method, self.url, self.status_text).trim_end().to_string()
+            }
+            (None, None) => format!("{} {} → failed", self.method, self.url),
+        }
+    }
+}
+
+/// A console error or an uncaught exception.
+#[derive(Clone, Debug)]
+pub(super) struct LogError {
+    pub seq: u64,
+    pub context: Option<String>,
+    /// `console` (`console.error`) or `javascript` (an uncaught exception).
+    pub kind: String,
+    pub text: String,
+}
+
+/// Which events are a check's: all of its own session's, or in a kept browser those of its
+/// tab (and the frames in it) and its user context, from when it got them.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Scope {
+    pub tab: Option<String>,
+    pub user_context: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Context {
+    parent: Option<String>,
+    user_context: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Journal {
+    seq: u64,
+    contexts: HashMap<String, Context>,
+    context_order: VecDeque<String>,
+    pub requests: VecDeque<Request>,
+    pub requests_dropped: u64,
+    failures: VecDeque<Failed>,
+    /// The newest event number of a failure let go (0: none).
+    failure_dropped: u64,
+    errors: VecDeque<LogError>,
+    error_dropped: u64,
+}
+
+/// The text of a BiDi string, or of a header's `{ type: string, value }`.
+fn text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Object(_) => v.get("value").map(text).unwrap_or_default(),
+        Json::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn headers(v: Option<&Json>) -> Vec<(String, String)> {
+    let Some(Json::Array(items)) = v else { return Vec::new() };
+    items
+        .iter()
+        .map(|h| {
+            let value = match h.get("value") {
+                Some(v) if v.get("type").and_then(Json::as_str) == Some("base64") => "(binary)".to_string(),
+                Some(v) => text(v),
+                None => String::new(),
+            };
+            (h.get("name").map(text).unwrap_or_default(), value)
+        })
+        .collect()
+}
+
+fn opt_str(v: Option<&Json>) -> Option<String> {
+    v.and_then(Json::as_str).map(str::to_string)
+}
+
+impl Journal {
+    /// The number of the last event recorded: what came later has a greater one.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Forgets everything (a kept browser's next check starts with nothing).
+    pub fn clear(&mut self) {
+        let seq = self.seq;
+        *self = Journal { seq, ..Journal::default() };
+    }
+
+    /// Takes in one event; events it does not know, or that lack what it needs, are ignored.
+    pub fn record(&mut self, event: &Json) {
+        let (Some(method), Some(params)) = (event.get("method").and_then(Json::as_str), event.get("params")) else {
+            return;
+        };
+        self.seq += 1;
+        match method {
+            "browsingContext.contextCreated" => self.context_created(params),
+            "log.entryAdded" => self.log_entry(params),
+            "network.beforeRequestSent" => {
+                let r = self.request_from(params);
+                self.push_request(r);
+            }
+            "network.responseCompleted" => self.response_completed(params),
+            "network.fetchError" => self.fetch_error(params),
+            _ => {}
+        }
+    }
+
+    fn context_created(&mut self, p: &Json) {
+        let Some(id) = opt_str(p.get("context")) else { return };
+        let c = Context { parent: opt_str(p.get("parent")), user_context: opt_str(p.get("userContext")) };
+        if self.contexts.insert(id.clone(), c).is_none() {
+            self.context_order.push_back(id);
+        }
+        while self.context_order.len() > MAX_CONTEXTS {
+            if let Some(old) = self.context_order.pop_front() {
+                self.contexts.remove(&old);
+            }
+        }
+    }
+
+    fn log_entry(&mut self, p: &Json) {
+        if p.get("level").and_then(Json::as_str) != Some("error") {
+            return;
+        }
+        let kind = opt_str(p.get("type")).unwrap_or_else(|| "console".into());
+        let context = p.get("source").and_then(|s| opt_str(s.get("context")));
+        let text = p.get("text").map(text).unwrap_or_default();
+        if self.errors.len() >= MAX_ERRORS {
+            self.errors.pop_front();
+            self.error_dropped = self.seq;
+        }
+        self.errors.push_back(LogError { seq: self.seq, context, kind, text });
+    }
+
+    fn request_from(&self, p: &Json) -> Request {
+        let req = p.get("request").unwrap_or(&Json::Null);
+        Request {
+            seq: self.seq,
+            context: opt_str(p.get("context")),
+            id: req.get("request").map(text).unwrap_or_default(),
+            redirect: p.get("redirectCount").and_then(Json::as_u64).unwrap_or(0),
+            navigation: opt_str(p.get("navigation")),
+            method: req.get("method").map(text).unwrap_or_default(),
+            url: req.get("url").map(text).unwrap_or_default(),
+            headers: headers(req.get("headers")),
+            started: p.get("timestamp").and_then(Json::as_f64).unwrap_or(0.0),
+            ended: None,
+            timings: req.get("timings").cloned().unwrap_or(Json::Null),
+            response: None,
+            error: None,
+        }
+    }
+
+    fn push_request(&mut self, r: Request) {
+        if self.requests.len() >= MAX_REQUESTS {
+            self.requests.pop_front();
+            self.requests_dropped += 1;
+        }
+        self.requests.push_back(r);
+    }
+
+    /// The request an event is about (the same id and redirect hop), made from the event when
+    /// its `beforeRequestSent` was not seen (or let go).
+    fn request_for(&mut self, p: &Json) -> &mut Request {
+        let fresh = self.request_from(p);
+        let at = self.requests.iter().rposition(|r| r.id == fresh.id && r.redirect == fresh.redirect);
+        let at = match at {
+            Some(i) => i,
+            None => {
+                self.push_request(fresh);
+                self.requests.len() - 1
+            }
+        };
+        let r = &mut self.requests[at];
+        if let Some(t) = p.get("request").and_then(|q| q.get("timings")).filter(|t| t.is_object()) {
+            r.timings = t.clone();
+        }
+        r.ended = p.get("timestamp").and_then(Json::as_f64);
+        r
+    }
+
+    fn response_completed(&mut self, p: &Json) {
+        let resp = p.get("response").unwrap_or(&Json::Null);
+        let response = Response {
+            status: resp.get("status").and_then(Json::as_u64).and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
+            status_text: resp.get("statusText").map(text).unwrap_or_default(),
+            headers: headers(resp.get("headers")),
+            mime: resp.get("mimeType").map(text).unwrap_or_default(),
+            protocol: resp.get("protocol").map(text).unwrap_or_default(),
+            size: resp.get("bytesReceived").and_then(Json::as_i64).unwrap_or(-1),
+        };
+        let seq = self.seq;
+        let r = self.request_for(p);
+        r.response = Some(response.clone());
+        if response.status >= 400 {
+            let f = Failed {
+                seq,
+                context: r.context.clone(),
+                id: r.id.clone(),
+                method: r.method.clone(),
+                url: r.url.clone(),
+                status: Some(response.status),
+                status_text: response.status_text,
+                error: None,
+            };
+            self.push_failure(f);
+        }
+    }
+
+    fn fetch_error(&mut self, p: &Json) {
+        let error = p.get("errorText").map(text).filter(|e| !e.is_empty()).unwrap_or_else(|| "failed".into());
+        let seq = self.seq;
+        let r = self.request_for(p);
+        r.error = Some(error.clone());
+        let f = Failed {
+            seq,
+            context: r.context.clone(),
+            id: r.id.clone(),
+            method: r.method.clone(),
+            url: r.url.clone(),
+            status: None,
+            status_text: String::new(),
+            error: Some(error),
+        };
+        self.push_failure(f);
+    }
+
+    fn push_failure(&mut self, f: Failed) {
+        if self.failures.len() >= MAX_FAILURES {
+            self.failures.pop_front();
+            self.failure_dropped = self.seq;
+        }
+        self.failures.push_back(f);
+    }
+
+    /// The tab a context is in (itself for a tab, or one not seen being created).
+    fn top<'a>(&'a self, context: &'a str) -> &'a str {
+        let mut at = context;
+        for _ in 0..64 {
+            match self.contexts.get(at).and_then(|c| c.parent.as_deref()) {
+                Some(p) => at = p,
+                None => break,
+            }
+        }
+        at
+    }
+
+    /// Whether an event from `context` is the check's.
+    pub fn in_scope(&self, context: Option<&str>, scope: &Scope) -> bool {
+        let Some(tab) = &scope.tab else { return true };
+        let Some(context) = context else { return false };
+        let top = self.top(context);
+        top == tab
+            || scope
+                .user_context
+                .as_deref()
+                .is_some_and(|u| self.contexts.get(top).and_then(|c| c.user_context.as_deref()) == Some(u))
+    }
+
+    /// The check's console errors after event `since`, and whether some were let go.
+    pub fn errors(&self, scope: &Scope, since: u64) -> (Vec<LogError>, bool) {
+        let found = self
+            .errors
+            .iter()
+            .filter(|e| e.seq > since && self.in_scope(e.context.as_deref(), scope))
+            .cloned()
+            .collect();
+        (found, self.error_dropped > since)
+    }
+
+    /// The check's failed requests after event `since`, and whether some were let go.
+    pub fn failures(&self, scope: &Scope, since: u64) -> (Vec<Failed>, bool) {
+        let found = self
+            .failures
+            .iter()
+            .filter(|f| f.seq > since && self.in_scope(f.context.as_deref(), scope))
+            .cloned()
+            .collect();
+        (found, self.failure_dropped > since)
+    }
+
+    /// How many of the check's requests sent after event `since` have not ended yet.
+    pub fn under_way(&self, scope: &Scope, since: u64) -> usize {
+        self.requests
+            .iter()
+            .filter(|r| r.seq > since && r.response.is_none() && r.error.is_none())
+            .filter(|r| self.in_scope(r.context.as_deref(), scope))
+            .count()
+    }
+
+    /// The last document a tab began to navigate to after event `since` (a later redirect hop
+    /// is a later request), ended or not: the caller waits for it to end, and for a redirect's
+    /// next hop.
+    pub fn document(&self, scope: &Scope, since: u64) -> Option<&Request> {
+        self.requests.iter().rev().take_while(|r| r.seq > since).find(|r| {
+            r.navigation.is_some()
+                && r.context.as_deref().is_some_and(|c| self.top(c) == c)
+                && self.in_scope(r.context.as_deref(), scope)
+        })
+    }
+
+    /// The check's requests, oldest first.
+    pub fn requests_in<'a>(&'a self, scope: &'a Scope) -> impl Iterator<Item = &'a Request> + 'a {
+        self.requests.iter().filter(move |r| self.in_scope(r.context.as_deref(), scope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(method: &str, params: Json) -> Json {
+        json!({ "type": "event", "method": method, "params": params })
+    }
+
+    fn sent(id: &str, context: &str, url: &str, nav: Option<&str>) -> Json {
+        event(
+            "network.beforeRequestSent",
+            json!({ "context": context, "navigation": nav, "redirectCount": 0, "timestamp": 1000.0,
+                    "request": { "request": id, "url": url, "method": "GET",
+                                 "headers": [{ "name": "Accept", "value": { "type": "string", "value": "*/*" } }] } }),
+        )
+    }
+
+    fn done(id: &str, context: &str, url: &str, status: u64, nav: Option<&str>) -> Json {
+        event(
+            "network.responseCompleted",
+            json!({ "context": context, "navigation": nav, "redirectCount": 0, "timestamp": 1050.0,
+                    "request": { "request": id, "url": url, "method": "GET" },
+                    "response": { "url": url, "status": status, "statusText": "Whatever", "headers": [] } }),
+        )
+    }
+
+    #[test]
+    fn failures_errors_and_documents_are_read_from_events() {
+        let mut j = Journal::default();
+        j.record(&sent("1", "tab", "http://h/", Some("n1")));
+        j.record(&done("1", "tab", "http://h/", 500, Some("n1")));
+        j.record(&sent("2", "tab", "http://h/ok.png", None));
+        j.record(&done("2", "tab", "http://h/ok.png", 200, None));
+        j.record(&sent("3", "tab", "http://h/gone", None));
+        j.record(&event("network.fetchError", json!({ "context": "tab", "errorText": "net::ERR_FAILED", "request": { "request": "3", "url": "http://h/gone", "method": "GET" } })));
+        j.record(&event(
+            "log.entryAdded",
+            json!({ "level": "error", "type": "javascript", "text": "Error: boom", "source": { "context": "tab" } }),
+        ));
+        j.record(&event(
+            "log.entryAdded",
+            json!({ "level": "warn", "type": "console", "text": "meh", "source": { "context": "tab" } }),
+        ));
+        j.record(&json!({ "type": "event", "method": "network.responseCompleted" }));
+        j.record(&json!("not an event"));
+        let all = Scope::default();
+        let (failed, lost) = j.failures(&all, 0);
+        let shown: Vec<String> = failed.iter().map(Failed::describe).collect();
+        assert_eq!(shown, ["GET http://h/ → 500 Whatever", "GET http://h/gone → net::ERR_FAILED"]);
+        assert!(!lost);
+        let (errors, _) = j.errors(&all, 0);
+        assert_eq!(errors.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["Error: boom"]);
+        assert_eq!(j.document(&all, 0).and_then(|d| d.response.as_ref()).map(|r| r.status), Some(500));
+        assert_eq!(j.under_way(&all, 0), 0);
+        assert_eq!(j.requests[0].headers, [("Accept".to_string(), "*/*".to_string())]);
+        // After the last of them, nothing.
+        assert!(j.failures(&all, j.seq()).0.is_empty() && j.errors(&all, j.seq()).0.is_empty());
+    }
+
+    #[test]
+    fn a_redirect_is_not_the_page_and_the_last_hop_is() {
+        let mut j = Journal::default();
+        j.record(&sent("1", "tab", "http://h/r", Some("n")));
+        let mut hop = done("1", "tab", "http://h/r", 302, Some("n"));
+        hop["params"]["response"]["headers"] =
+            json!([{ "name": "Location", "value": { "type": "string", "value": "/x" } }]);
+        j.record(&hop);
+        let first = j.document(&Scope::default(), 0).and_then(|d| d.response.clone()).expect("the redirect");
+        assert!(first.is_redirect(), "a 302 with a Location is a hop, not the page");
+        let mut next = sent("1", "tab", "http://h/x", Some("n"));
+        next["params"]["redirectCount"] = json!(1);
+        j.record(&next);
+        assert!(j.document(&Scope::default(), 0).is_some_and(|d| d.response.is_none()), "the last hop is not done yet");
+        let mut last = done("1", "tab", "http://h/x", 502, Some("n"));
+        last["params"]["redirectCount"] = json!(1);
+        j.record(&last);
+        let page = j.document(&Scope::default(), 0).and_then(|d| d.response.clone()).expect("the page");
+        assert_eq!((page.status, page.is_redirect()), (502, false));
+    }
+
+    #[test]
+    fn a_kept_browser_check_sees_only_its_tab_and_its_frames() {
+        let mut j = Journal::default();
+        j.record(&event(
+            "browsingContext.contextCreated",
+            json!({ "context": "frame", "parent": "mine", "userContext": "u1" }),
+        ));
+        for (ctx, url) in [("other", "http://h/a"), ("frame", "http://h/b"), ("mine", "http://h/c")] {
+            j.record(&sent(url, ctx, url, None));
+            j.record(&done(url, ctx, url, 404, None));
+        }
+        let scope = Scope { tab: Some("mine".into()), user_context: Some("u1".into()) };
+        let urls: Vec<String> = j.failures(&scope, 0).0.into_iter().map(|f| f.url).collect();
+        assert_eq!(urls, ["http://h/b", "http://h/c"]);
+    }
+
+    #[test]
+    fn failures_let_go_are_never_read_as_none() {
+        let mut j = Journal::default();
+        for i in 0..(MAX_FAILURES + 3) {
+            let id = i.to_string();
+            j.record(&sent(&id, "tab", "http://h/x", None));
+            j.record(&done(&id, "tab", "http://h/x", 503, None));
+        }
+        let (kept, lost) = j.failures(&Scope::default(), 0);
+        assert_eq!(kept.len(), MAX_FAILURES);
+        assert!(lost);
+        for i in 0..(MAX_REQUESTS + 5) {
+            j.record(&sent(&format!("r{i}"), "tab", "http://h/y", None));
+        }
+        assert_eq!(j.requests.len(), MAX_REQUESTS);
+        assert!(j.requests_dropped > 0);
+    }
+}
