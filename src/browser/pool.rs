@@ -215,6 +215,7 @@ impl Browsers {
             // Set before the first page load.
             page_load: Duration::ZERO,
             abandoned: std::sync::atomic::AtomicBool::new(false),
+            cookies_unread: std::sync::atomic::AtomicBool::new(false),
             shots: 0,
             every_step_shots: self.cfg.screenshot_every_step,
         }

@@ -64,6 +64,9 @@ pub struct Session {
     /// while it was under way): the driver may still be busy with it, so what comes after a
     /// failure is skipped and closing the session does not wait long.
     pub(super) abandoned: AtomicBool,
+    /// Set after a step that may have changed the browser's cookies; they are read (two
+    /// WebDriver calls) only when something needs them: an HTTP step, a failure, the check's end.
+    pub(super) cookies_unread: AtomicBool,
     pub(super) shots: u32,
     pub every_step_shots: bool,
 }
@@ -187,11 +190,9 @@ impl Session {
     pub async fn run(&mut self, step: &BrowserStep, cx: &mut StepContext<'_>) -> Result<(), Problem> {
         let wait = step.timeout.unwrap_or(self.wait);
         let r = self.act(step, wait, cx).await;
-        // The browser's cookies go to the HTTP jar after every step, so an HTTP step right
-        // after a browser login acts as the same user.
-        if r.is_ok() {
-            self.export_cookies(cx.jar, cx.redactor).await;
-        }
+        // Any step may have set cookies (a login, a click); they go to the HTTP jar before the
+        // next HTTP step, a failure's artifacts or the check's end, not after every step.
+        self.cookies_unread.store(true, Ordering::SeqCst);
         if self.every_step_shots && r.is_ok() {
             self.shots += 1;
             let name = format!("step-{:02}", self.shots);
@@ -234,10 +235,11 @@ impl Session {
         Ok(any)
     }
 
-    /// Copies the browser's cookies into the suite's jar, so later HTTP steps act as the same
-    /// user.
-    pub async fn export_cookies(&self, jar: &reqwest::cookie::Jar, redactor: &Redactor) {
-        if !self.navigated || self.abandoned() {
+    /// Copies the browser's cookies into the suite's jar (when there is one to copy into), so
+    /// later HTTP steps act as the same user, and tells the redactor the values to mask. Does
+    /// nothing when no step ran since the last time.
+    pub async fn export_cookies(&self, jar: Option<&reqwest::cookie::Jar>, redactor: &Redactor) {
+        if !self.navigated || self.abandoned() || !self.cookies_unread.swap(false, Ordering::SeqCst) {
             return;
         }
         let Ok(url) = self.wd("current url", self.client.current_url()).await else { return };
@@ -245,7 +247,9 @@ impl Session {
         let Ok(url) = reqwest::Url::parse(url.as_str()) else { return };
         for c in cookies {
             redactor.add_cookie(c.name(), c.value(), c.http_only().unwrap_or(false));
-            jar.add_cookie_str(&format!("{}={}; Path={}", c.name(), c.value(), c.path().unwrap_or("/")), &url);
+            if let Some(jar) = jar {
+                jar.add_cookie_str(&format!("{}={}; Path={}", c.name(), c.value(), c.path().unwrap_or("/")), &url);
+            }
         }
     }
 

@@ -62,6 +62,10 @@ async fn run_step(
         Action::Http(req) => req,
         Action::Browser(bs) => return browser_step(step, bs, index, state, log, shared).await,
     };
+    // After a browser login, the HTTP step acts as the same user.
+    if let Some(s) = &state.session {
+        s.export_cookies(Some(&state.scope.jar), &shared.redactor).await;
+    }
     let started = Instant::now();
     let mut wait = step.retry.as_ref().map(|r| r.every);
     let mut attempt = 1u32;
@@ -283,6 +287,8 @@ async fn browser_step(
     }
     let _ = writeln!(log, "  ✗ {}", crate::report::details::headline(&p, &shared.redactor));
     if p.type_.browser_alive() {
+        // The redactor learns the cookies' values before the page is saved.
+        session.export_cookies(Some(&state.scope.jar), &shared.redactor).await;
         // The screenshot first: it is what a person looks at.
         let mut files = session.failure_artifacts(&state.artifacts, &shared.redactor).await;
         files.append(&mut state.attachments);

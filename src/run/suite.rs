@@ -34,12 +34,11 @@ pub(super) struct SuiteState {
 }
 
 impl SuiteState {
-    /// Closes the browser session, if any, first handing its cookies to the HTTP jar.
+    /// Closes the browser session, if any, first handing its cookies to the HTTP jar (when
+    /// `export_cookies`) and their values to the redactor (always).
     pub async fn end_session(&mut self, shared: &Shared, export_cookies: bool) {
         if let Some(s) = self.session.take() {
-            if export_cookies {
-                s.export_cookies(&self.scope.jar, &shared.redactor).await;
-            }
+            s.export_cookies(export_cookies.then_some(&*self.scope.jar), &shared.redactor).await;
             shared.browsers.close(s).await;
         }
     }
