@@ -228,8 +228,15 @@ impl Compiler<'_> {
 
     /// A JSONPath, and whether it is singular, decided here once (never by the match count).
     pub(super) fn json_path(&mut self, path: &str, at: &Node) -> Option<JsonQuery> {
+        if let Some(p) = self.json_paths.get(path) {
+            return Some(JsonQuery { path: p.clone(), source: path.to_string(), singular: is_singular(path) });
+        }
         match JsonPath::parse(path) {
-            Ok(p) => Some(JsonQuery { path: Arc::new(p), source: path.to_string(), singular: is_singular(path) }),
+            Ok(p) => {
+                let p = Arc::new(p);
+                self.json_paths.insert(path.to_string(), p.clone());
+                Some(JsonQuery { path: p, source: path.to_string(), singular: is_singular(path) })
+            }
             Err(e) => {
                 self.err_help(
                     at.pos,

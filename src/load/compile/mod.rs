@@ -151,6 +151,7 @@ pub fn compile_source(
         vars: HashMap::new(),
         captures: HashSet::new(),
         dir: dir.to_path_buf(),
+        json_paths: HashMap::new(),
     };
     let suite = cx.suite(&root, &file, lcx);
     match suite {
@@ -212,6 +213,9 @@ struct Compiler<'a> {
     /// Names captured by steps seen so far, in file order.
     captures: HashSet<String>,
     dir: PathBuf,
+    /// JSONPaths parsed so far, by their text: a suite asks for the same few paths in many
+    /// checks, and each is parsed once and shared.
+    json_paths: HashMap<String, Arc<serde_json_path::JsonPath>>,
 }
 
 impl Compiler<'_> {
