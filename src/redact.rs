@@ -76,6 +76,44 @@ pub fn is_sensitive_header(name: &str) -> bool {
         || WORDS.iter().any(|w| n.windows(w.len()).any(|part| part.eq_ignore_ascii_case(w)))
 }
 
+/// A URL with the values of parameters that look like credentials (in the query or in a
+/// `#fragment` of `name=value` pairs: `access_token`, `code`, `X-Amz-Signature`, `api_key`, …)
+/// and the password of its userinfo replaced by `***`, for URLs the browser reports, which may
+/// carry a secret nobody declared. Text that is not a URL comes back unchanged.
+pub fn mask_url_credentials(text: &str) -> String {
+    const WORDS: [&str; 10] =
+        ["token", "secret", "key", "sig", "password", "passwd", "auth", "credential", "code", "session"];
+    let Ok(mut url) = url::Url::parse(text) else { return text.to_string() };
+    let sensitive = |name: &str| {
+        let n = name.to_ascii_lowercase();
+        WORDS.iter().any(|w| n.contains(w))
+    };
+    let mask = |pairs: &str| -> Option<String> {
+        let mut changed = false;
+        let out: Vec<String> = pairs
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((n, v)) if !v.is_empty() && sensitive(n) => {
+                    changed = true;
+                    format!("{n}={MASK}")
+                }
+                _ => p.to_string(),
+            })
+            .collect();
+        changed.then(|| out.join("&"))
+    };
+    if let Some(q) = url.query().and_then(mask) {
+        url.set_query(Some(&q));
+    }
+    if let Some(f) = url.fragment().and_then(mask) {
+        url.set_fragment(Some(&f));
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(Some(MASK));
+    }
+    url.to_string()
+}
+
 impl Redactor {
     pub fn new() -> Self {
         Self::default()
@@ -448,5 +486,16 @@ mod tests {
         r.add("abc");
         r.add("abcdef");
         assert_eq!(r.redact("xabcdefx"), "x***x");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked_and_other_text_is_not() {
+        let u = "https://user:pa55@h.example/cb?code=abc123&state=ok&X-Amz-Signature=f00d&page=2#access_token=tok&x=1";
+        assert_eq!(
+            mask_url_credentials(u),
+            "https://user:***@h.example/cb?code=***&state=ok&X-Amz-Signature=***&page=2#access_token=***&x=1"
+        );
+        assert_eq!(mask_url_credentials("http://h/plain?page=2"), "http://h/plain?page=2");
+        assert_eq!(mask_url_credentials("text/html; charset=utf-8"), "text/html; charset=utf-8");
     }
 }

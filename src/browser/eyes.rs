@@ -54,6 +54,12 @@ fn unsupported(what: &str) -> Problem {
     Problem::error(ProblemType::Unsupported, why)
 }
 
+/// A request the browser cancelled itself (a newer navigation, a closed page): Chromium's
+/// `net::ERR_ABORTED`, Firefox's `NS_BINDING_ABORTED`.
+fn aborted(error: &str) -> bool {
+    error.contains("ERR_ABORTED") || error.contains("NS_BINDING_ABORTED")
+}
+
 fn lost_connection() -> Problem {
     Problem::error(ProblemType::Browser, "the browser's BiDi connection closed, so its events cannot be read")
 }
@@ -83,17 +89,32 @@ impl Session {
     /// The document a navigation after event `mark` landed on (the final one after
     /// redirects), once it has ended; `None` when the browser has not said within a moment (a
     /// page with no document request of its own, such as a change of `#fragment`).
-    async fn document_after(&self, eyes: &Eyes, mark: u64) -> Option<super::journal::Request> {
+    /// An error when the page cannot be judged: the BiDi connection closed, or requests of
+    /// this navigation may have been let go (over the journal's limit).
+    async fn document_after(&self, eyes: &Eyes, mark: u64) -> Result<Option<super::journal::Request>, Problem> {
+        let tab = match &eyes.scope.tab {
+            Some(t) => t.clone(),
+            None => String::from(self.wd("current window", self.client.window()).await?),
+        };
         let deadline = Instant::now() + CATCH_UP;
         loop {
-            let found = eyes.bidi.journal.lock().ok().and_then(|j| j.document(&eyes.scope, mark).cloned());
+            let (found, dropped) = match eyes.bidi.journal.lock() {
+                Ok(j) => (j.document(&eyes.scope, mark, &tab).cloned(), j.requests_dropped_at > mark),
+                Err(_) => return Err(Problem::error(ProblemType::Internal, "the network journal is unreadable")),
+            };
             match found {
                 // A redirect's answer is not the page: the browser goes on to the next hop,
                 // whose events may not have come yet.
                 Some(d) if d.error.is_some() || d.response.as_ref().is_some_and(|r| !r.is_redirect()) => {
-                    return Some(d);
+                    return Ok(Some(d));
                 }
-                _ if Instant::now() >= deadline || eyes.bidi.is_closed() => return None,
+                _ if eyes.bidi.is_closed() => return Err(lost_connection()),
+                _ if dropped => {
+                    let why =
+                        "the page made more requests than the network journal keeps, so its status cannot be judged";
+                    return Err(Problem::error(ProblemType::Browser, why));
+                }
+                _ if Instant::now() >= deadline => return Ok(None),
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
@@ -114,7 +135,15 @@ impl Session {
                 None => Ok(()),
             };
         };
-        let doc = self.document_after(eyes, mark).await;
+        let doc = self.document_after(eyes, mark).await?;
+        // A document that failed to load (not one the browser cancelled for a newer
+        // navigation) is not a page that passed.
+        if let Some(d) = &doc
+            && d.response.is_none()
+            && let Some(e) = d.error.as_deref().filter(|e| !aborted(e))
+        {
+            return Err(Problem::failure(ProblemType::Assertion, format!("the page {} did not load: {e}", d.url)));
+        }
         let status = doc.as_ref().and_then(|d| d.response.as_ref()).map(|r| (r.status, r.status_text.clone()));
         let (Some(doc), Some((status, text))) = (doc, status) else {
             let _ = writeln!(log, "  the browser did not say which status the page answered");
@@ -178,6 +207,11 @@ impl Session {
             .map(|e| if e.kind == "javascript" { format!("uncaught: {}", e.text) } else { e.text.clone() })
             .collect();
         let Some(first) = errors.first() else {
+            // The connection may have closed while the journal was being caught up: what it
+            // holds is then not all the page did.
+            if self.eyes.as_ref().is_some_and(|e| e.bidi.is_closed()) {
+                return Err(lost_connection());
+            }
             if lost {
                 let why = "the browser logged more errors than shakedown keeps, so the console cannot be judged clean";
                 return Err(Problem::failure(ProblemType::Console, why));
@@ -225,12 +259,17 @@ impl Session {
         };
         let failed: Vec<&Failed> = found
             .iter()
-            .filter(|f| f.error.as_deref() != Some("net::ERR_ABORTED"))
+            .filter(|f| !f.error.as_deref().is_some_and(aborted))
             .filter(|f| !eyes.accepted.contains(&f.id))
             .filter(|f| !allow.iter().any(|p| crate::judge::url_allowed(p, &f.url)))
             .collect();
+        let closed = eyes.bidi.is_closed();
         if let Some(e) = self.eyes.as_mut() {
             e.network_mark = seq;
+        }
+        // Closed while the journal was being caught up: it may not hold all the page did.
+        if failed.is_empty() && closed {
+            return Err(lost_connection());
         }
         judge_failed(&failed, lost)
     }

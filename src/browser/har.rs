@@ -4,7 +4,7 @@
 //! through the run's [`Redactor`]. Bodies are not recorded, so none are saved.
 
 use super::journal::{Request, Response};
-use crate::redact::{MASK, Redactor, is_sensitive_header};
+use crate::redact::{MASK, Redactor, is_sensitive_header, mask_url_credentials};
 use serde_json::{Value as Json, json};
 
 /// The HAR document for `requests` (oldest first); `dropped` older ones were not kept.
@@ -37,7 +37,12 @@ fn headers(list: &[(String, String)], redactor: &Redactor) -> Json {
     let shown: Vec<Json> = list
         .iter()
         .map(|(name, value)| {
-            let value = if is_sensitive_header(name) { MASK.to_string() } else { redactor.redact(value) };
+            // A `Referer` or `Location` may carry a token in its query.
+            let value = if is_sensitive_header(name) {
+                MASK.to_string()
+            } else {
+                redactor.redact(&mask_url_credentials(value))
+            };
             json!({ "name": name, "value": value })
         })
         .collect();
@@ -59,7 +64,7 @@ fn http_version(protocol: &str) -> String {
 }
 
 fn entry(r: &Request, redactor: &Redactor) -> Json {
-    let url = redactor.redact(&r.url);
+    let url = redactor.redact(&mask_url_credentials(&r.url));
     let started = chrono::DateTime::from_timestamp_millis(r.started as i64).unwrap_or_default();
     let time = r.ended.map(|e| (e - r.started).max(0.0)).unwrap_or(0.0);
     let version = http_version(r.response.as_ref().map(|x| x.protocol.as_str()).unwrap_or(""));
@@ -89,7 +94,11 @@ fn entry(r: &Request, redactor: &Redactor) -> Json {
 fn response(r: Option<&Response>, version: &str, redactor: &Redactor) -> Json {
     let empty = Response::default();
     let r = r.unwrap_or(&empty);
-    let location = r.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("location")).map(|(_, v)| redactor.redact(v));
+    let location = r
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+        .map(|(_, v)| redactor.redact(&mask_url_credentials(v)));
     json!({
         "status": r.status,
         "statusText": redactor.redact(&r.status_text),

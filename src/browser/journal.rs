@@ -72,12 +72,11 @@ pub(super) struct Failed {
 impl Failed {
     /// `GET https://…/x.png → 404 Not Found`, or `→ net::ERR_CONNECTION_REFUSED`.
     pub fn describe(&self) -> String {
+        let url = crate::redact::mask_url_credentials(&self.url);
         match (&self.error, self.status) {
-            (Some(e), _) => format!("{} {} → {e}", self.method, self.url),
-            (None, Some(s)) => {
-                format!("{} {} → {s} {}", self.method, self.url, self.status_text).trim_end().to_string()
-            }
-            (None, None) => format!("{} {} → failed", self.method, self.url),
+            (Some(e), _) => format!("{} {} → {e}", self.method, url),
+            (None, Some(s)) => format!("{} {} → {s} {}", self.method, url, self.status_text).trim_end().to_string(),
+            (None, None) => format!("{} {} → failed", self.method, url),
         }
     }
 }
@@ -113,6 +112,8 @@ pub(super) struct Journal {
     context_order: VecDeque<String>,
     pub requests: VecDeque<Request>,
     pub requests_dropped: u64,
+    /// The event number at which a request was last let go (0: none).
+    pub requests_dropped_at: u64,
     failures: VecDeque<Failed>,
     /// The newest event number of a failure let go (0: none).
     failure_dropped: u64,
@@ -123,17 +124,33 @@ pub(super) struct Journal {
 /// The text of a BiDi string, or of a header's `{ type: string, value }`.
 fn text(v: &Json) -> String {
     match v {
-        Json::String(s) => s.clone(),
+        Json::String(s) => clip(s),
         Json::Object(_) => v.get("value").map(text).unwrap_or_default(),
         Json::Null => String::new(),
         other => other.to_string(),
     }
 }
 
+/// At most 8 KiB of a text the page sent (a console message, a header), cut on a character
+/// boundary: a page logging huge strings in a loop must not fill our memory.
+fn clip(s: &str) -> String {
+    const MAX: usize = 8 * 1024;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
 fn headers(v: Option<&Json>) -> Vec<(String, String)> {
     let Some(Json::Array(items)) = v else { return Vec::new() };
+    // At most 100 headers a request or response are kept.
     items
         .iter()
+        .take(100)
         .map(|h| {
             let value = match h.get("value") {
                 Some(v) if v.get("type").and_then(Json::as_str) == Some("base64") => "(binary)".to_string(),
@@ -230,6 +247,7 @@ impl Journal {
         if self.requests.len() >= MAX_REQUESTS {
             self.requests.pop_front();
             self.requests_dropped += 1;
+            self.requests_dropped_at = self.seq;
         }
         self.requests.push_back(r);
     }
@@ -323,7 +341,9 @@ impl Journal {
     /// Whether an event from `context` is the check's.
     pub fn in_scope(&self, context: Option<&str>, scope: &Scope) -> bool {
         let Some(tab) = &scope.tab else { return true };
-        let Some(context) = context else { return false };
+        // A worker's log entries and requests may name no context: a kept browser serves one
+        // check at a time (its journal is cleared for each), so they are this check's.
+        let Some(context) = context else { return true };
         let top = self.top(context);
         top == tab
             || scope
@@ -363,15 +383,19 @@ impl Journal {
             .count()
     }
 
-    /// The last document a tab began to navigate to after event `since` (a later redirect hop
-    /// is a later request), ended or not: the caller waits for it to end, and for a redirect's
-    /// next hop.
-    pub fn document(&self, scope: &Scope, since: u64) -> Option<&Request> {
-        self.requests.iter().rev().take_while(|r| r.seq > since).find(|r| {
-            r.navigation.is_some()
-                && r.context.as_deref().is_some_and(|c| self.top(c) == c)
-                && self.in_scope(r.context.as_deref(), scope)
-        })
+    /// The document that the first navigation of `tab` after event `since` went to: the last
+    /// hop of its redirects (the same request id), ended or not; the caller waits for it to
+    /// end, and for a redirect's next hop. A page that moves on by itself (a script, a meta
+    /// refresh) is judged by where the navigation landed first, not by where it went next.
+    pub fn document(&self, scope: &Scope, since: u64, tab: &str) -> Option<&Request> {
+        let first = self.requests.iter().filter(|r| r.seq > since).find(|r| {
+            r.navigation.is_some() && r.context.as_deref() == Some(tab) && self.in_scope(r.context.as_deref(), scope)
+        })?;
+        self.requests
+            .iter()
+            .rev()
+            .take_while(|r| r.seq > since)
+            .find(|r| r.id == first.id && r.context == first.context)
     }
 
     /// The check's requests, oldest first.
@@ -433,11 +457,38 @@ mod tests {
         assert!(!lost);
         let (errors, _) = j.errors(&all, 0);
         assert_eq!(errors.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["Error: boom"]);
-        assert_eq!(j.document(&all, 0).and_then(|d| d.response.as_ref()).map(|r| r.status), Some(500));
+        assert_eq!(j.document(&all, 0, "tab").and_then(|d| d.response.as_ref()).map(|r| r.status), Some(500));
         assert_eq!(j.under_way(&all, 0), 0);
         assert_eq!(j.requests[0].headers, [("Accept".to_string(), "*/*".to_string())]);
         // After the last of them, nothing.
         assert!(j.failures(&all, j.seq()).0.is_empty() && j.errors(&all, j.seq()).0.is_empty());
+    }
+
+    #[test]
+    fn a_goto_is_judged_by_its_own_navigation_in_its_own_tab() {
+        let mut j = Journal::default();
+        // The goto's page answered 500 and then moved on by itself to a 200 page; a popup in
+        // another tab loaded a 200 page too.
+        j.record(&sent("1", "tab", "http://h/broken", Some("n1")));
+        j.record(&done("1", "tab", "http://h/broken", 500, Some("n1")));
+        j.record(&sent("2", "popup", "http://h/ad", Some("n2")));
+        j.record(&done("2", "popup", "http://h/ad", 200, Some("n2")));
+        j.record(&sent("3", "tab", "http://h/", Some("n3")));
+        j.record(&done("3", "tab", "http://h/", 200, Some("n3")));
+        let doc = j.document(&Scope::default(), 0, "tab").and_then(|d| d.response.clone());
+        assert_eq!(doc.map(|r| r.status), Some(500));
+        assert!(j.document(&Scope::default(), 0, "elsewhere").is_none());
+    }
+
+    #[test]
+    fn a_kept_browser_check_counts_events_that_name_no_context() {
+        let mut j = Journal::default();
+        j.record(&event(
+            "log.entryAdded",
+            json!({ "level": "error", "type": "javascript", "text": "Error: in a worker", "source": {} }),
+        ));
+        let scope = Scope { tab: Some("tab".into()), user_context: Some("u".into()) };
+        assert_eq!(j.errors(&scope, 0).0.len(), 1);
     }
 
     #[test]
@@ -448,16 +499,19 @@ mod tests {
         hop["params"]["response"]["headers"] =
             json!([{ "name": "Location", "value": { "type": "string", "value": "/x" } }]);
         j.record(&hop);
-        let first = j.document(&Scope::default(), 0).and_then(|d| d.response.clone()).expect("the redirect");
+        let first = j.document(&Scope::default(), 0, "tab").and_then(|d| d.response.clone()).expect("the redirect");
         assert!(first.is_redirect(), "a 302 with a Location is a hop, not the page");
         let mut next = sent("1", "tab", "http://h/x", Some("n"));
         next["params"]["redirectCount"] = json!(1);
         j.record(&next);
-        assert!(j.document(&Scope::default(), 0).is_some_and(|d| d.response.is_none()), "the last hop is not done yet");
+        assert!(
+            j.document(&Scope::default(), 0, "tab").is_some_and(|d| d.response.is_none()),
+            "the last hop is not done yet"
+        );
         let mut last = done("1", "tab", "http://h/x", 502, Some("n"));
         last["params"]["redirectCount"] = json!(1);
         j.record(&last);
-        let page = j.document(&Scope::default(), 0).and_then(|d| d.response.clone()).expect("the page");
+        let page = j.document(&Scope::default(), 0, "tab").and_then(|d| d.response.clone()).expect("the page");
         assert_eq!((page.status, page.is_redirect()), (502, false));
     }
 
