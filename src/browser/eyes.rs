@@ -257,11 +257,14 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
+        // A request that answered 4xx and then also failed is one failure, listed once.
+        let mut listed_ids = std::collections::HashSet::new();
         let failed: Vec<&Failed> = found
             .iter()
             .filter(|f| !f.error.as_deref().is_some_and(aborted))
             .filter(|f| !eyes.accepted.contains(&f.id))
             .filter(|f| !allow.iter().any(|p| crate::judge::url_allowed(p, &f.url)))
+            .filter(|f| f.id.is_empty() || listed_ids.insert(f.id.clone()))
             .collect();
         let closed = eyes.bidi.is_closed();
         if let Some(e) = self.eyes.as_mut() {
