@@ -463,12 +463,13 @@ fn digits_of(digits: &str, radix: u32) -> Option<u128> {
 /// A float (`1.5`, `-2e3`, `.5`, `.inf`, `.nan`); the caller refuses the non-finite ones,
 /// as nothing in a suite wants them and they cannot go into JSON.
 fn float_of(t: &str) -> Option<Value> {
-    let lower = t.to_ascii_lowercase();
-    let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
-    if matches!(unsigned, ".inf" | ".nan") {
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned.eq_ignore_ascii_case(".inf") || unsigned.eq_ignore_ascii_case(".nan") {
         return Some(Value::Float(f64::NAN));
     }
-    if !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') || unsigned.contains(['i', 'n']) {
+    // Most plain scalars are words: no copy, no parse for them. (Rust also reads `inf` and
+    // `nan`, which YAML keeps as strings.)
+    if !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') || unsigned.contains(['i', 'n', 'I', 'N']) {
         return None;
     }
     t.parse::<f64>().ok().map(Value::Float)
