@@ -24,6 +24,7 @@ type Waiters = Mutex<HashMap<u64, oneshot::Sender<Json>>>;
 pub(super) const EVENTS: &[&str] = &[
     "log.entryAdded",
     "network.beforeRequestSent",
+    "network.responseStarted",
     "network.responseCompleted",
     "network.fetchError",
     "browsingContext.contextCreated",

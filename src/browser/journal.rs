@@ -191,7 +191,10 @@ impl Journal {
                 let r = self.request_from(params);
                 self.push_request(r);
             }
-            "network.responseCompleted" => self.response_completed(params),
+            // The status as soon as the headers are in: a page replaced while it loads (a
+            // script that moves on at once) may never complete.
+            "network.responseStarted" => self.response(params, false),
+            "network.responseCompleted" => self.response(params, true),
             "network.fetchError" => self.fetch_error(params),
             _ => {}
         }
@@ -272,7 +275,9 @@ impl Journal {
         r
     }
 
-    fn response_completed(&mut self, p: &Json) {
+    /// A response's headers (`started`) or its end: either sets the request's response and,
+    /// for a status of 400 or more, records a failure (listed once, by request id).
+    fn response(&mut self, p: &Json, completed: bool) {
         let resp = p.get("response").unwrap_or(&Json::Null);
         let response = Response {
             status: resp.get("status").and_then(Json::as_u64).and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
@@ -284,8 +289,13 @@ impl Journal {
         };
         let seq = self.seq;
         let r = self.request_for(p);
+        let seen = r.response.as_ref().map(|x| x.status);
+        if seen.is_some() && !completed {
+            return;
+        }
         r.response = Some(response.clone());
-        if response.status >= 400 {
+        // Already recorded when its headers came in.
+        if response.status >= 400 && seen.is_none_or(|s| s < 400) {
             let f = Failed {
                 seq,
                 context: r.context.clone(),
@@ -478,6 +488,20 @@ mod tests {
         let doc = j.document(&Scope::default(), 0, "tab").and_then(|d| d.response.clone());
         assert_eq!(doc.map(|r| r.status), Some(500));
         assert!(j.document(&Scope::default(), 0, "elsewhere").is_none());
+    }
+
+    #[test]
+    fn a_status_counts_from_its_headers_and_a_failure_is_recorded_once() {
+        let mut j = Journal::default();
+        j.record(&sent("1", "tab", "http://h/moves-on", Some("n")));
+        let mut started = done("1", "tab", "http://h/moves-on", 500, Some("n"));
+        started["method"] = json!("network.responseStarted");
+        j.record(&started);
+        // The page replaced itself before it completed: its status is known all the same.
+        let doc = j.document(&Scope::default(), 0, "tab").and_then(|d| d.response.clone());
+        assert_eq!(doc.map(|r| r.status), Some(500));
+        j.record(&done("1", "tab", "http://h/moves-on", 500, Some("n")));
+        assert_eq!(j.failures(&Scope::default(), 0).0.len(), 1);
     }
 
     #[test]

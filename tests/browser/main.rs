@@ -1092,11 +1092,19 @@ checks:
     browser:
       - goto: /redirect?to=/products
       - see: { selector: h1, text: Products }
+  - name: a 500 page that moves on by itself
+    browser:
+      - goto: /net/moves-on
+      - see: { selector: h1, text: Products }
 "##,
     );
     let run = run_suite(&fx, &suite, &[]);
     assert_eq!(run.code, 1, "{}", run.show());
-    assert!(run.stdout.contains("2 passed, 3 failed, 0 errors"), "{}", run.show());
+    assert!(run.stdout.contains("2 passed, 4 failed, 0 errors"), "{}", run.show());
+    // The page the goto landed on answered 500, even if a script took the browser on to a
+    // good page at once.
+    let moved = run.case_xml("a 500 page that moves on by itself");
+    assert!(moved.contains(&format!("the page {}/net/moves-on answered 500", fx.url(""))), "{moved}");
     let base = fx.url("");
     let five = run.case_xml("a 500 page");
     assert!(five.contains("<failure") && five.contains("type=\"assertion\""), "{five}");
