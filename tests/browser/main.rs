@@ -37,6 +37,7 @@ fn main() {
             checks_whose_names_differ_only_in_case_keep_their_own_artifacts,
             a_visible_error_ends_a_waiting_see_at_once_and_a_good_page_still_passes,
             console_errors_and_uncaught_exceptions_fail_through_bidi,
+            console_errors_in_a_worker_or_a_frame_fail_in_a_fresh_and_a_kept_browser,
             failed_requests_fail_unless_allowed_and_leave_a_har,
             a_goto_that_lands_on_an_error_status_fails_unless_that_status_is_expected,
             the_network_log_masks_secrets_in_urls_and_headers,
@@ -926,6 +927,47 @@ fn attachments(run: &Done, name: &str) -> Vec<String> {
 /// loads, and a moment after) each fail `no_console_errors`, quoted, all listed; an error of an
 /// earlier page of the check counts; warnings and logs do not; a second `no_console_errors`
 /// judges only what came after the first.
+/// A worker's and an iframe's console errors are the page's too, with a Chromium of the check's
+/// own and with a kept one (where events naming no context count for the check).
+fn console_errors_in_a_worker_or_a_frame_fail_in_a_fresh_and_a_kept_browser() {
+    let fx = fixture();
+    let suite = Suite::new("elsewhere").raw(
+        r##"name: elsewhere
+base_url: ${{ env.BASE_URL }}
+checks:
+  - name: an error in a worker
+    cookies: isolated
+    browser:
+      - goto: /products
+      - eval: { script: "new Worker(URL.createObjectURL(new Blob([\"console.error('worker broke'); throw new Error('worker threw')\"], {type: 'text/javascript'}))); return 1" }
+      - eval: { script: "return new Promise(r => setTimeout(() => r(1), 500))" }
+      - no_console_errors: true
+  - name: an error in a frame
+    cookies: isolated
+    browser:
+      - goto: /products
+      - eval: { script: "var f = document.createElement('iframe'); f.srcdoc = '<script>console.error(\"frame broke\")</scr' + 'ipt>'; document.body.appendChild(f); return 1" }
+      - eval: { script: "return new Promise(r => setTimeout(() => r(1), 500))" }
+      - no_console_errors: true
+  - name: a clean page
+    cookies: isolated
+    browser:
+      - goto: /products
+      - eval: { script: "return new Promise(r => setTimeout(() => r(1), 500))" }
+      - no_console_errors: true
+"##,
+    );
+    for args in [&[][..], &["--reuse-browsers"][..]] {
+        let run = run_suite(&fx, &suite, args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.show());
+        assert!(run.stdout.contains("1 passed, 2 failed, 0 errors"), "{args:?}: {}", run.show());
+        let worker = run.case_xml("an error in a worker");
+        assert!(worker.contains("type=\"console\"") && worker.contains("first: worker broke"), "{args:?}: {worker}");
+        let frame = run.case_xml("an error in a frame");
+        assert!(frame.contains("type=\"console\"") && frame.contains("first: frame broke"), "{args:?}: {frame}");
+    }
+}
+
 fn console_errors_and_uncaught_exceptions_fail_through_bidi() {
     let fx = fixture();
     let suite = Suite::new("console").raw(
