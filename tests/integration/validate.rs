@@ -250,6 +250,10 @@ fn network_steps_name_their_mistakes_and_what_to_write() {
             browser:
               - goto: /
               - no_failed_requests: true
+          - name: everything allowed
+            browser:
+              - goto: /
+              - no_failed_requests: { allow: ["/*"] }
         "#,
     );
     let done = Run::validate().suite(&suite).run();
@@ -268,6 +272,7 @@ fn network_steps_name_their_mistakes_and_what_to_write() {
         ("unknown key `alow`", "did you mean `allow`?", suite.at("{ alow", "alow")),
         ("`status` is the page's HTTP status", "e.g. `status: 404`", suite.at("status: \"404\"", "\"404\"")),
         ("`goto` needs a `url`", "goto: { url: /missing, status: 404 }", suite.at("goto: { status", "{ status")),
+        ("`/*` allows every request", "allow only what may fail", suite.at("allow: [\"/*\"]", "\"/*\"")),
     ] {
         let block = done
             .stderr
@@ -279,7 +284,7 @@ fn network_steps_name_their_mistakes_and_what_to_write() {
     }
     // `no_failed_requests` is an assertion: a check with only it is no "check that asserts nothing".
     assert!(!done.stderr.contains("add a step that checks the page"), "{}", done.stderr);
-    done.assert_stderr_has("5 problems in 1 suite file");
+    done.assert_stderr_has("6 problems in 1 suite file");
 }
 
 /// Files no one should write, but someone will: each is a clear error with exit 2.

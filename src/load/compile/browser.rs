@@ -463,7 +463,15 @@ impl Compiler<'_> {
         };
         let mut allow = Vec::new();
         for (p, at) in self.string_list(list, "`allow`") {
-            if p.starts_with('/') || p.starts_with('*') || p.contains("://") {
+            // `*`, `/*`, `*://*`, `https://*`: the step would judge nothing.
+            let fixed: String = p.chars().filter(|c| *c != '*').collect();
+            if matches!(fixed.as_str(), "" | "/" | "://" | "http://" | "https://" | "http" | "https") {
+                self.err_help(
+                    at,
+                    format!("`{p}` allows every request, so `no_failed_requests` would check nothing"),
+                    "allow only what may fail, e.g. `/favicon.ico` or `https://ads.example/*`, or leave the step out",
+                );
+            } else if p.starts_with('/') || p.starts_with('*') || p.contains("://") {
                 allow.push(p);
             } else {
                 self.err_help(
