@@ -121,8 +121,10 @@ impl ScriptForm {
             ScriptForm::Expression => format!("(function () {{ return (\n{js}\n); }})()"),
             ScriptForm::FunctionBody => format!("(function () {{\n{js}\n}})()"),
         };
+        // A promise (an `async` result, `fetch(…).then(…)`) is settled first: WebDriver waits
+        // for the one returned, within the script timeout; a rejected one is a script error.
         format!(
-            "const __shakedown_v = {call};\nreturn [__shakedown_v === undefined, __shakedown_v === undefined ? null : __shakedown_v];"
+            "const __shakedown_v = {call};\nreturn Promise.resolve(__shakedown_v).then(v => [v === undefined, v === undefined ? null : v]);"
         )
     }
 }

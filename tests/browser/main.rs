@@ -298,6 +298,20 @@ checks:
       - goto: /widgets
       - eval: { script: "let x = 1;", capture: nothing }
       - see: h1
+  - name: a promise is awaited
+    browser:
+      - goto: /widgets
+      - eval: { expression: "new Promise(r => setTimeout(() => r(41), 200))", expect: 42 }
+  - name: a rejected promise
+    browser:
+      - goto: /widgets
+      - eval: { script: "return Promise.reject(new Error('no luck'))" }
+      - see: h1
+  - name: what a promise gives holds
+    browser:
+      - goto: /widgets
+      - eval: { expression: "new Promise(r => setTimeout(() => r(42), 200))", expect: 42 }
+      - eval: { script: "return fetch('/widgets').then(r => r.status)", expect: 200 }
 "##,
     );
     let run = run_suite(&fx, &suite, &[]);
@@ -307,12 +321,16 @@ checks:
         ("undefined exists", "a value"),
         ("a function body without return", "no such value"),
         ("undefined cannot be captured", "nothing to capture as `nothing`"),
+        ("a promise is awaited", "41"),
+        ("a rejected promise", "no luck"),
     ] {
         let c = run.case_xml(name);
         assert!(c.contains("<failure") && c.contains(needle), "{name}: {c}");
     }
-    let ok = run.case_xml("what holds");
-    assert!(!ok.contains("<failure") && !ok.contains("<error"), "{ok}");
+    for name in ["what holds", "what a promise gives holds"] {
+        let ok = run.case_xml(name);
+        assert!(!ok.contains("<failure") && !ok.contains("<error"), "{name}: {ok}");
+    }
 }
 
 /// `${{ }}` in browser targets (CSS and `link=`) is filled in when the suite loads.
@@ -939,15 +957,13 @@ checks:
     cookies: isolated
     browser:
       - goto: /products
-      - eval: { script: "new Worker(URL.createObjectURL(new Blob([\"console.error('worker broke'); throw new Error('worker threw')\"], {type: 'text/javascript'}))); return 1" }
-      - eval: { script: "return new Promise(r => setTimeout(() => r(1), 500))" }
+      - eval: { script: "return new Promise(r => { const w = new Worker(URL.createObjectURL(new Blob([\"console.error('worker broke'); postMessage(1)\"], {type: 'text/javascript'}))); w.onmessage = () => setTimeout(() => r(1), 300); })" }
       - no_console_errors: true
   - name: an error in a frame
     cookies: isolated
     browser:
       - goto: /products
-      - eval: { script: "var f = document.createElement('iframe'); f.srcdoc = '<script>console.error(\"frame broke\")</scr' + 'ipt>'; document.body.appendChild(f); return 1" }
-      - eval: { script: "return new Promise(r => setTimeout(() => r(1), 500))" }
+      - eval: { script: "return new Promise(r => { window.addEventListener('message', () => setTimeout(() => r(1), 300)); var f = document.createElement('iframe'); f.srcdoc = '<script>console.error(\"frame broke\"); parent.postMessage(1, \"*\")</scr' + 'ipt>'; document.body.appendChild(f); })" }
       - no_console_errors: true
   - name: a clean page
     cookies: isolated
