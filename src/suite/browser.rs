@@ -185,9 +185,12 @@ mod tests {
         let b = ScriptForm::FunctionBody.wrap("const n = 1;\nreturn n;");
         assert!(b.contains("(function () {\nconst n = 1;\nreturn n;\n})()"), "{b}");
         for w in [e, b] {
-            assert!(w.ends_with(
-                "return [__shakedown_v === undefined, __shakedown_v === undefined ? null : __shakedown_v];"
-            ));
+            assert!(
+                w.ends_with(
+                    "return Promise.resolve(__shakedown_v).then(v => [v === undefined, v === undefined ? null : v]);"
+                ),
+                "{w}"
+            );
         }
     }
 }
