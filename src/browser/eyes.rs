@@ -280,10 +280,13 @@ impl Session {
     /// On failure: the check's network log as `network.har`, secrets masked.
     pub(super) fn save_har(&self, dir: &Path, redactor: &Redactor) -> Option<PathBuf> {
         let eyes = self.eyes.as_ref()?;
-        let doc = {
+        // A copy is taken under the lock and the HAR (masking every value) built outside it, so
+        // the reader of the browser's events is not held up meanwhile.
+        let (requests, dropped) = {
             let j = eyes.bidi.journal.lock().ok()?;
-            super::har::har(j.requests_in(&eyes.scope), j.requests_dropped, redactor)
+            (j.requests_in(&eyes.scope).cloned().collect::<Vec<_>>(), j.requests_dropped)
         };
+        let doc = super::har::har(requests.iter(), dropped, redactor);
         let text = serde_json::to_string_pretty(&doc).ok()?;
         let path = dir.join("network.har");
         std::fs::write(&path, redactor.redact(&text)).ok()?;
