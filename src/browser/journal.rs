@@ -134,15 +134,7 @@ fn text(v: &Json) -> String {
 /// At most 8 KiB of a text the page sent (a console message, a header), cut on a character
 /// boundary: a page logging huge strings in a loop must not fill our memory.
 fn clip(s: &str) -> String {
-    const MAX: usize = 8 * 1024;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… ({} bytes)", &s[..end], s.len())
+    crate::judge::truncate(s, 8 * 1024)
 }
 
 fn headers(v: Option<&Json>) -> Vec<(String, String)> {
@@ -364,24 +356,33 @@ impl Journal {
 
     /// The check's console errors after event `since`, and whether some were let go.
     pub fn errors(&self, scope: &Scope, since: u64) -> (Vec<LogError>, bool) {
-        let found = self
-            .errors
-            .iter()
-            .filter(|e| e.seq > since && self.in_scope(e.context.as_deref(), scope))
-            .cloned()
-            .collect();
+        let found = self.after(&self.errors, scope, since, |e| (e.seq, e.context.as_deref()));
         (found, self.error_dropped > since)
     }
 
     /// The check's failed requests after event `since`, and whether some were let go.
     pub fn failures(&self, scope: &Scope, since: u64) -> (Vec<Failed>, bool) {
-        let found = self
-            .failures
-            .iter()
-            .filter(|f| f.seq > since && self.in_scope(f.context.as_deref(), scope))
-            .cloned()
-            .collect();
+        let found = self.after(&self.failures, scope, since, |f| (f.seq, f.context.as_deref()));
         (found, self.failure_dropped > since)
+    }
+
+    /// The items of the check (in `scope`) recorded after event `since`; `at` gives an item's
+    /// event number and browsing context.
+    fn after<T: Clone>(
+        &self,
+        items: &VecDeque<T>,
+        scope: &Scope,
+        since: u64,
+        at: impl Fn(&T) -> (u64, Option<&str>),
+    ) -> Vec<T> {
+        items
+            .iter()
+            .filter(|i| {
+                let (seq, context) = at(i);
+                seq > since && self.in_scope(context, scope)
+            })
+            .cloned()
+            .collect()
     }
 
     /// How many of the check's requests sent after event `since` have not ended yet.
