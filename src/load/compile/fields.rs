@@ -24,31 +24,19 @@ impl<'n> Fields<'n> {
 }
 
 impl Compiler<'_> {
-    /// The entries of a mapping, reporting duplicate and unknown keys.
+    /// The entries of a mapping, reporting unknown keys.
     pub(super) fn fields<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
         let Value::Map(entries) = &node.value else {
             self.err(node.pos, format!("{what} must be a mapping, found {}", node.kind()));
             return None;
         };
         let mut out = Fields { entries: Vec::with_capacity(entries.len()) };
-        // Past a few dozen keys, a set: `vars` with 100,000 keys must not take minutes.
-        let mut seen: Option<std::collections::HashSet<&str>> = None;
+        // No key comes twice: the YAML reader refuses a mapping that gives one twice.
         for (k, v) in entries {
             let Some(key) = k.as_str() else {
                 self.err(k.pos, format!("keys of {what} must be strings, found {}", k.kind()));
                 continue;
             };
-            if seen.is_none() && out.entries.len() >= 32 {
-                seen = Some(out.entries.iter().map(|e| e.0).collect());
-            }
-            let twice = match seen.as_mut() {
-                Some(set) => !set.insert(key),
-                None => out.has(key),
-            };
-            if twice {
-                self.err(k.pos, format!("`{key}` is given twice in {what}"));
-                continue;
-            }
             if !allowed.is_empty() && !allowed.contains(&key) {
                 let help = match suggest(key, allowed) {
                     Some(s) => format!("did you mean `{s}`?"),
