@@ -32,6 +32,9 @@ pub(super) struct Eyes {
     network_mark: u64,
     /// The request ids of documents a `goto` with `status:` expected: not failures.
     accepted: Vec<String>,
+    /// The check's tab, once asked for (a page's popups do not change it): every `goto` and
+    /// every console or network step needs it, and asking the driver costs a round trip.
+    tab: std::sync::OnceLock<String>,
 }
 
 impl Eyes {
@@ -39,7 +42,11 @@ impl Eyes {
     /// check's.
     pub fn new(bidi: Arc<Bidi>, scope: Scope) -> Eyes {
         let start = bidi.journal.lock().map(|j| j.seq()).unwrap_or(0);
-        Eyes { bidi, scope, console_mark: start, network_mark: start, accepted: Vec::new() }
+        let tab = std::sync::OnceLock::new();
+        if let Some(t) = &scope.tab {
+            let _ = tab.set(t.clone());
+        }
+        Eyes { bidi, scope, console_mark: start, network_mark: start, accepted: Vec::new(), tab }
     }
 
     fn seq(&self) -> u64 {
@@ -77,13 +84,19 @@ impl Session {
 
     /// Waits until what the page did so far has reached the journal.
     async fn settle(&self, eyes: &Eyes) {
-        let context = match &eyes.scope.tab {
-            Some(t) => Some(t.clone()),
-            None => self.wd("current window", self.client.window()).await.ok().map(String::from),
-        };
-        if let Some(c) = context {
-            eyes.bidi.settle(&c, CATCH_UP).await;
+        if let Ok(tab) = self.tab(eyes).await {
+            eyes.bidi.settle(&tab, CATCH_UP).await;
         }
+    }
+
+    /// The check's tab: the kept browser's context it was given, or the session's window
+    /// (which in Chromium and Firefox is the tab's BiDi browsing context id).
+    async fn tab(&self, eyes: &Eyes) -> Result<String, Problem> {
+        if let Some(t) = eyes.tab.get() {
+            return Ok(t.clone());
+        }
+        let t = String::from(self.wd("current window", self.client.window()).await?);
+        Ok(eyes.tab.get_or_init(|| t).clone())
     }
 
     /// The document a navigation after event `mark` landed on (the final one after
@@ -92,10 +105,7 @@ impl Session {
     /// An error when the page cannot be judged: the BiDi connection closed, or requests of
     /// this navigation may have been let go (over the journal's limit).
     async fn document_after(&self, eyes: &Eyes, mark: u64) -> Result<Option<super::journal::Request>, Problem> {
-        let tab = match &eyes.scope.tab {
-            Some(t) => t.clone(),
-            None => String::from(self.wd("current window", self.client.window()).await?),
-        };
+        let tab = self.tab(eyes).await?;
         let deadline = Instant::now() + CATCH_UP;
         loop {
             let (found, dropped) = match eyes.bidi.journal.lock() {
