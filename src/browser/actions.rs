@@ -1,6 +1,7 @@
 //! What each browser step does: one function per action.
 
 use super::artifacts::MARK_SECRET;
+use super::wire::ExtraCommand;
 use super::session::{Session, StepContext};
 use super::wire::{firefox_error_page, key_name, navigation_problem, net_error_code};
 use super::{BrowserAction, BrowserCapture, BrowserKind, BrowserStep, Target};
@@ -9,7 +10,7 @@ use crate::load::yaml::Pos;
 use crate::result::{Problem, ProblemType};
 use crate::suite::Predicate;
 use crate::suite::template::Template;
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,6 +19,24 @@ use std::time::{Duration, Instant};
 fn render(t: &Template, cx: &StepContext<'_>) -> Result<String, Problem> {
     t.render_str(cx.captures).map_err(|m| Problem::error(ProblemType::MissingCapture, m))
 }
+
+/// Readies a field for `fill` (the element, and whether the value is a secret): marks a secret
+/// field, and for a text field (an `input` that takes text, a `textarea`, an editable element)
+/// that is enabled, focuses it and selects what it holds, answering `"insert"`; anything else
+/// answers `"keys"` and is typed key by key (WebDriver's own checks and errors apply).
+const FILL_PREPARE: &str = "var e = arguments[0];
+if (arguments[1]) e.setAttribute('data-shakedown-secret', '1');
+var tag = e.tagName, type = String(e.type || '').toLowerCase();
+var text = tag === 'TEXTAREA' || (tag === 'INPUT' && ['text', 'password', 'email', 'search', 'tel', 'url'].indexOf(type) >= 0);
+if (!(text || e.isContentEditable) || e.disabled || e.readOnly) return 'keys';
+e.focus();
+if (document.activeElement !== e) return 'keys';
+if (text) { e.select(); } else { var r = document.createRange(); r.selectNodeContents(e); var s = window.getSelection(); s.removeAllRanges(); s.addRange(r); }
+return 'insert';";
+
+/// Whether a filled field now holds the value (compared in the page, so that a secret is not
+/// sent back).
+const FIELD_HOLDS: &str = "var e = arguments[0]; return (e.isContentEditable ? e.innerText : e.value) === arguments[1];";
 
 impl Session {
     pub(super) async fn act(
@@ -153,16 +172,39 @@ impl Session {
             let shown = if secret { crate::redact::MASK.to_string() } else { format!("{value:?}") };
             let _ = writeln!(cx.log, "→ fill {t} = {shown}");
             let el = self.find(t, true, wait).await?;
+            let arg = serde_json::to_value(&el).unwrap_or(Json::Null);
             if secret {
-                // Marked on the element itself, whatever selector found it.
-                let arg = serde_json::to_value(&el).unwrap_or(Json::Null);
-                self.wd("mark secret input", self.client.execute(MARK_SECRET, vec![arg])).await?;
                 self.has_secret_inputs = true;
+            }
+            // A local Chromium: focus, select what the field holds and insert the value as one
+            // trusted input event, as Playwright's `fill` does (a `sendKeys` costs tens of ms a
+            // field, key by key). The field's value is then read back: anything else (a field
+            // that reformats what is typed, focus taken away) is typed key by key after all.
+            if self.inserts_text() && !value.is_empty() {
+                let prep =
+                    self.wd("fill", self.client.execute(FILL_PREPARE, vec![arg.clone(), Json::Bool(secret)])).await?;
+                if prep.as_str() == Some("insert") {
+                    let insert = ExtraCommand::Cdp { cmd: "Input.insertText", params: json!({ "text": value }) };
+                    self.wd("fill", self.client.issue_cmd(insert)).await?;
+                    let now = self.wd("fill", self.client.execute(FIELD_HOLDS, vec![arg, json!(value)])).await?;
+                    if now == Json::Bool(true) {
+                        continue;
+                    }
+                }
+            } else if secret {
+                // Marked on the element itself, whatever selector found it.
+                self.wd("mark secret input", self.client.execute(MARK_SECRET, vec![arg])).await?;
             }
             self.wd("clear", el.clear()).await?;
             self.wd("type", el.send_keys(&value)).await?;
         }
         Ok(())
+    }
+
+    /// Whether `fill` can insert text through the driver's Chrome DevTools command (a local
+    /// chromedriver; a Grid may not pass `goog/cdp/execute` on).
+    fn inserts_text(&self) -> bool {
+        self.kind == BrowserKind::Chrome && !self.remote
     }
 
     async fn select(

@@ -111,7 +111,6 @@ pub(super) fn classify(what: &str, e: &fantoccini::error::CmdError) -> Problem {
 /// Commands fantoccini does not send the way we need: two that Chrome and Selenium Grid
 /// understand beyond W3C WebDriver, and adding a host-only cookie (fantoccini always sends a
 /// `domain`, which chromedriver rejects when it is null).
-#[derive(Debug)]
 pub(super) enum ExtraCommand {
     /// `POST /session/{id}/cookie`.
     AddCookie(Json),
@@ -119,6 +118,21 @@ pub(super) enum ExtraCommand {
     File(String),
     /// `POST /session/{id}/se/log`: the browser console (Chrome).
     Log,
+    /// `POST /session/{id}/goog/cdp/execute`: a Chrome DevTools command in the current tab
+    /// (chromedriver).
+    Cdp { cmd: &'static str, params: Json },
+}
+
+/// Names the command only: what it carries may be a secret (a value `fill` inserts).
+impl std::fmt::Debug for ExtraCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExtraCommand::AddCookie(_) => f.write_str("AddCookie"),
+            ExtraCommand::File(_) => f.write_str("File"),
+            ExtraCommand::Log => f.write_str("Log"),
+            ExtraCommand::Cdp { cmd, .. } => write!(f, "Cdp({cmd})"),
+        }
+    }
 }
 
 impl fantoccini::wd::WebDriverCompatibleCommand for ExtraCommand {
@@ -128,6 +142,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for ExtraCommand {
             ExtraCommand::File(_) => format!("session/{sid}/se/file"),
             ExtraCommand::Log => format!("session/{sid}/se/log"),
             ExtraCommand::AddCookie(_) => format!("session/{sid}/cookie"),
+            ExtraCommand::Cdp { .. } => format!("session/{sid}/goog/cdp/execute"),
         };
         base_url.join(&path)
     }
@@ -137,6 +152,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for ExtraCommand {
             ExtraCommand::File(b64) => json!({ "file": b64 }),
             ExtraCommand::Log => json!({ "type": "browser" }),
             ExtraCommand::AddCookie(c) => c.clone(),
+            ExtraCommand::Cdp { cmd, params } => json!({ "cmd": cmd, "params": params }),
         };
         (http::Method::POST, Some(body.to_string()))
     }

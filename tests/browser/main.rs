@@ -22,6 +22,7 @@ fn main() {
             page_that_disagrees_with_the_api_fails_with_a_screenshot_in_junit,
             wrong_text_missing_element_and_waiting_out_fail_each_with_their_reason,
             form_controls_keys_hover_eval_and_captures,
+            fill_replaces_what_a_field_holds_with_trusted_input_and_fails_on_a_field_it_cannot_fill,
             eval_says_how_its_script_is_written_and_undefined_is_no_value,
             selectors_and_link_texts_are_interpolated_at_load,
             console_errors_fail_only_when_asked_for,
@@ -261,6 +262,45 @@ checks:
     );
     let run = run_suite(&fx, &suite, &["-v"]);
     assert_eq!(run.code, 0, "{}", run.show());
+}
+
+/// `fill` replaces what a field holds (never appends to it), with input events the page sees
+/// as trusted; a field that rewrites or cuts what is typed ends as typing would leave it; and a
+/// field that is disabled, hidden or missing fails the check, never passes it.
+fn fill_replaces_what_a_field_holds_with_trusted_input_and_fails_on_a_field_it_cannot_fill() {
+    let fx = fixture();
+    let values = r#"JSON.stringify(['prefilled', 'watched', 'upper', 'short', 'note', 'count'].map(i => document.getElementById(i).value).concat([document.getElementById('editor').innerText]))"#;
+    let suite = Suite::new("fields").raw(&format!(
+        r##"name: fields
+base_url: ${{{{ env.BASE_URL }}}}
+checks:
+  - name: every kind of field
+    browser:
+      - goto: /fields
+      - fill: {{ "#prefilled": new text, "#watched": abc, "#upper": shout, "#short": abcdef, "#note": "one\ntwo", "#count": "42", "#editor": written }}
+      - see: {{ selector: "#events", text: input value=abc }}
+      - eval: {{ expression: "{values}", expect: '["new text","abc","SHOUT","abc","one\ntwo","42","written"]' }}
+  - name: a disabled field
+    browser:
+      - goto: /fields
+      - fill: {{ "#off": something }}
+      - see: h1
+  - name: a missing field
+    browser:
+      - goto: /fields
+      - fill: {{ "#nowhere": something }}
+      - see: h1
+"##,
+        values = values.replace('"', "\\\"")
+    ));
+    let run = run_suite(&fx, &suite, &["-v", "--timeout", "60s"]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let ok = run.case_xml("every kind of field");
+    assert!(!ok.contains("<failure") && !ok.contains("<error"), "{ok}");
+    for (name, needle) in [("a disabled field", "#off"), ("a missing field", "matches nothing")] {
+        let c = run.case_xml(name);
+        assert!((c.contains("<failure") || c.contains("<error")) && c.contains(needle), "{name}: {c}");
+    }
 }
 
 /// An arrow function with a block body is an expression whose value is the result, not a
