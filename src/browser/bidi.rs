@@ -181,6 +181,23 @@ impl Bidi {
     pub(super) async fn close_context(&self, id: &str, bound: Duration) -> Result<(), String> {
         self.call("browser.removeUserContext", json!({ "userContext": id }), bound).await.map(|_| ())
     }
+
+    /// Leaves the default user context idle after the check that had it (it cannot be removed,
+    /// and no later check is given it): closes every tab of it but `home` and loads a blank
+    /// page in `home`, so that nothing of that check runs on.
+    pub(super) async fn idle_default(&self, home: &str, bound: Duration) -> Result<(), String> {
+        let tree = self.call("browsingContext.getTree", json!({ "maxDepth": 0 }), bound).await?;
+        let tabs = tree.get("contexts").and_then(Json::as_array).cloned().unwrap_or_default();
+        for t in tabs {
+            let id = t.get("context").and_then(Json::as_str).unwrap_or_default();
+            let user = t.get("userContext").and_then(Json::as_str).unwrap_or("default");
+            if user == "default" && id != home && !id.is_empty() {
+                self.call("browsingContext.close", json!({ "context": id }), bound).await?;
+            }
+        }
+        let params = json!({ "context": home, "url": "about:blank", "wait": "complete" });
+        self.call("browsingContext.navigate", params, bound).await.map(|_| ())
+    }
 }
 
 /// One message from the browser: an answer to the command with its `id`, or an event for the

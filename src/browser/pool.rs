@@ -51,7 +51,13 @@ pub(super) struct Lease {
     context: UserContext,
     home: fantoccini::wd::WindowHandle,
     key: String,
+    /// The browser's own default context, which only the browser's first check is given (its
+    /// profile is as fresh as a new user context's): it cannot be removed, so it is left idle.
+    default: bool,
 }
+
+/// The id of a browser's default user context (WebDriver BiDi).
+const DEFAULT_CONTEXT: &str = "default";
 
 pub(super) enum DriverState {
     NotStarted,
@@ -247,16 +253,11 @@ impl Browsers {
             }
         }
         let warm = self.start_warm(opts, key).await?;
-        match self.open_context(warm).await {
-            Ok(leased) => Some(leased),
-            Err(w) => {
-                // A new browser that cannot give a context: the driver cannot, so checks get
-                // sessions of their own from now on.
-                self.no_contexts.store(true, Ordering::SeqCst);
-                self.close_warm(w).await;
-                None
-            }
-        }
+        // A browser just started has a fresh profile of its own: its first check runs in it
+        // rather than in a new user context (a tab and a renderer fewer, about 0.2 s).
+        // (Should the driver give no user contexts, the next check finds out, and this browser
+        // is replaced by a new one for it, whose first check it is.)
+        Some(self.own_context(warm))
     }
 
     /// Opens a fresh user context in a kept browser and makes its tab the session's current
@@ -279,8 +280,21 @@ impl Browsers {
         if let Ok(mut j) = warm.bidi.journal.lock() {
             j.clear();
         }
-        let lease = Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone() };
+        let lease =
+            Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone(), default: false };
         Ok((warm, lease))
+    }
+
+    /// The lease of a browser just started, on its default context and its first tab (the
+    /// session's current window): nothing has run in it yet.
+    fn own_context(&self, warm: Warm) -> (Warm, Lease) {
+        let context = UserContext { id: DEFAULT_CONTEXT.to_string(), tab: String::from(warm.home.clone()) };
+        if let Ok(mut j) = warm.bidi.journal.lock() {
+            j.clear();
+        }
+        let lease =
+            Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone(), default: true };
+        (warm, lease)
     }
 
     /// Starts a local Chromium session with BiDi, to be kept for the run.
@@ -427,7 +441,11 @@ impl Browsers {
             && !s.abandoned()
         {
             let bound = self.cfg.command_timeout.min(Duration::from_secs(5));
-            let removed = lease.bidi.close_context(&lease.context.id, bound).await.is_ok();
+            let removed = if lease.default {
+                lease.bidi.idle_default(&lease.context.tab, bound).await.is_ok()
+            } else {
+                lease.bidi.close_context(&lease.context.id, bound).await.is_ok()
+            };
             let home = lease.home.clone();
             let back =
                 removed && tokio::time::timeout(bound, s.client.switch_to_window(home)).await.is_ok_and(|r| r.is_ok());
