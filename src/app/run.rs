@@ -152,7 +152,19 @@ fn spawn_display(
     let gate_passed = !gate_events.is_empty();
     tokio::spawn(async move {
         let mut gate_events = Some(gate_events);
-        while let Some(mut e) = rx.recv().await {
+        loop {
+            // Lines held for a CI log are written when they have waited long enough.
+            let next = match crate::report::out::due() {
+                Some(at) => match tokio::time::timeout_at(at.into(), rx.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        crate::report::out::flush();
+                        continue;
+                    }
+                },
+                None => rx.recv().await,
+            };
+            let Some(mut e) = next else { break };
             // The gate that passed is a suite of the run like the others.
             if let (Event::RunFinished(s), true) = (&mut e, gate_passed) {
                 s.totals.add(Status::Passed);

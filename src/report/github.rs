@@ -71,7 +71,9 @@ impl GithubReporter {
     }
 
     fn print(&self, text: &str) {
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        // After the terminal's lines held so far, so that nothing printed before a workflow
+        // command comes after it.
+        super::out::now(text);
     }
 }
 

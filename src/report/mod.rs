@@ -7,6 +7,7 @@ pub mod gather;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod out;
 pub mod terminal;
 pub mod write;
 
@@ -102,6 +103,7 @@ impl Reporters {
     /// Writes every report; all are attempted even when one fails, and the first error is
     /// returned.
     pub fn finish(&mut self) -> Result<(), ReportError> {
+        out::flush();
         let mut first = Ok(());
         for r in &mut self.all {
             if let Err(e) = r.finish()

@@ -9,7 +9,6 @@ use crate::event::{Event, SuiteInfo};
 use crate::redact::Redactor;
 use crate::result::{CaseKind, CaseResult, Interruption, ProblemKind, RunSummary, Status};
 use anstyle::{AnsiColor, Style};
-use std::io::Write;
 use std::sync::Arc;
 
 /// The live display on stdout. Every piece of text that came from the run is masked on its
@@ -66,10 +65,7 @@ impl Terminal {
         let text: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}')).collect();
         match &self.progress {
             Some(pb) => pb.println(text),
-            None => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{text}");
-            }
+            None => super::out::hold(&text),
         }
     }
 
@@ -187,6 +183,12 @@ fn printable(s: &str) -> String {
     crate::report::junit::strip_ansi(s).chars().filter(|c| *c == '\t' || !c.is_control()).collect()
 }
 
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        super::out::flush();
+    }
+}
+
 impl Reporter for Terminal {
     fn on_event(&mut self, event: &Event) {
         match event {
@@ -237,12 +239,14 @@ impl Reporter for Terminal {
                     }
                 };
                 self.line(&self.paint(YELLOW, text));
+                super::out::flush();
             }
             Event::RunFinished(run) => {
                 if let Some(pb) = self.progress.take() {
                     pb.finish_and_clear();
                 }
                 self.summary(run);
+                super::out::flush();
             }
         }
     }
