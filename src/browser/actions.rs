@@ -1,8 +1,8 @@
 //! What each browser step does: one function per action.
 
 use super::artifacts::MARK_SECRET;
-use super::wire::ExtraCommand;
 use super::session::{Session, StepContext};
+use super::wire::ExtraCommand;
 use super::wire::{firefox_error_page, key_name, navigation_problem, net_error_code};
 use super::{BrowserAction, BrowserCapture, BrowserKind, BrowserStep, Target};
 use crate::judge;
@@ -36,7 +36,8 @@ return 'insert';";
 
 /// Whether a filled field now holds the value (compared in the page, so that a secret is not
 /// sent back).
-const FIELD_HOLDS: &str = "var e = arguments[0]; return (e.isContentEditable ? e.innerText : e.value) === arguments[1];";
+const FIELD_HOLDS: &str =
+    "var e = arguments[0]; return (e.isContentEditable ? e.innerText : e.value) === arguments[1];";
 
 impl Session {
     pub(super) async fn act(
