@@ -299,11 +299,14 @@ pub struct BrowserArgs {
     /// An extra browser argument (repeatable), e.g. --browser-arg=--lang=de.
     #[arg(long = "browser-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub browser_args: Vec<String>,
+    /// Start a new Chromium for each check (an empty profile, closed when the check ends)
+    /// instead of keeping one per session slot for the run: slower, and holds no browser
+    /// between checks.
+    #[arg(long, env = "SHAKEDOWN_BROWSER_PER_CHECK", overrides_with = "reuse_browsers")]
+    pub browser_per_check: bool,
     /// Keep one Chromium per session slot for the whole run and give each check a fresh,
-    /// isolated WebDriver BiDi user context in it, instead of a new Chromium per check
-    /// (local chromedriver only). Faster for many browser checks, slower for one, and it
-    /// holds the browsers' memory between checks.
-    #[arg(long, env = "SHAKEDOWN_REUSE_BROWSERS")]
+    /// isolated WebDriver BiDi user context in it (the default with a local chromedriver).
+    #[arg(long, overrides_with = "browser_per_check")]
     pub reuse_browsers: bool,
     /// Keep a screenshot after every browser step (`all`), or only of failures (`failures`).
     #[arg(long, value_name = "WHEN", default_value = "failures", value_parser = ["failures", "all"], env = "SHAKEDOWN_SCREENSHOTS")]

@@ -192,7 +192,7 @@ pub(super) fn browser_config(b: &crate::cli::BrowserArgs) -> crate::browser::Bro
         args: b.browser_args.clone(),
         screenshot_every_step: b.screenshots == "all",
         command_timeout: Duration::from_secs(30),
-        reuse_browsers: b.reuse_browsers,
+        reuse_browsers: !b.browser_per_check,
     }
 }
 

@@ -41,8 +41,8 @@ pub struct BrowserConfig {
     pub screenshot_every_step: bool,
     /// Bound on each WebDriver call.
     pub command_timeout: Duration,
-    /// Keep a Chromium per slot and give each check a BiDi user context in it
-    /// (`--reuse-browsers`); otherwise each check gets a Chromium of its own.
+    /// Keep a Chromium per slot and give each check a BiDi user context in it (the default);
+    /// otherwise (`--browser-per-check`) each check gets a Chromium of its own.
     pub reuse_browsers: bool,
 }
 
@@ -57,7 +57,7 @@ impl Default for BrowserConfig {
             args: Vec::new(),
             screenshot_every_step: false,
             command_timeout: Duration::from_secs(30),
-            reuse_browsers: false,
+            reuse_browsers: true,
         }
     }
 }

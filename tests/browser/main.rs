@@ -512,8 +512,8 @@ checks:
       - eval: { expression: "window.innerWidth", expect: 1280 }
 "##,
     );
-    // One Chromium kept for both checks (--reuse-browsers), each in a user context of its own.
-    let run = run_suite(&fx, &suite, &["--browsers", "1", "--reuse-browsers"]);
+    // One Chromium kept for both checks (the default), each in a user context of its own.
+    let run = run_suite(&fx, &suite, &["--browsers", "1"]);
     assert_eq!(run.code, 0, "{}", run.show());
     for name in ["leaves things behind", "finds nothing left"] {
         let c = run.case_xml(name);
@@ -595,7 +595,8 @@ fn sigint_mid_check_writes_the_report_and_leaves_no_browser_behind() {
 fn the_run_deadline_mid_check_writes_the_report_and_leaves_no_browser_behind() {
     let fx = fixture();
     let marker = unique("sdtest");
-    let running = start_long_browser_run(&fx, &marker, &["--timeout", "4s"]);
+    // A Chromium of the check's own here; the SIGINT test above has the default kept one.
+    let running = start_long_browser_run(&fx, &marker, &["--timeout", "4s", "--browser-per-check"]);
     let run = running.finish(Duration::from_secs(60));
     assert_eq!(run.code, 1, "{}", run.show());
     let c = run.case_xml("waits for what never comes");
@@ -1013,7 +1014,7 @@ checks:
       - no_console_errors: true
 "##,
     );
-    for args in [&[][..], &["--reuse-browsers"][..]] {
+    for args in [&["--browser-per-check"][..], &[][..]] {
         let run = run_suite(&fx, &suite, args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.show());
         assert!(run.stdout.contains("1 passed, 2 failed, 0 errors"), "{args:?}: {}", run.show());
@@ -1267,7 +1268,7 @@ checks:
     assert!(!text.contains(token) && !text.contains("7fQ2zX9"), "{text}");
 }
 
-/// In a Chromium kept for the run (`--reuse-browsers`), each check's console and network are
+/// In a Chromium kept for the run (the default), each check's console and network are
 /// its own: what an earlier check's pages did in the same browser is neither judged nor in its
 /// network log, and its own errors still count.
 fn a_kept_browser_check_judges_only_its_own_console_and_network() {
@@ -1299,7 +1300,7 @@ checks:
       - no_console_errors: true
 "##,
     );
-    let run = run_suite(&fx, &suite, &["--browsers", "1", "--reuse-browsers"]);
+    let run = run_suite(&fx, &suite, &["--browsers", "1"]);
     assert_eq!(run.code, 1, "{}", run.show());
     assert!(run.stdout.contains("2 passed, 2 failed, 0 errors"), "{}", run.show());
     for ok in ["leaves errors behind", "a clean page in the same browser"] {
