@@ -15,6 +15,13 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Whether the suite's jar has cookies for the URL (asked before the browser is asked where
+/// it is, which costs a round trip).
+fn jar_has_cookies(jar: &reqwest::cookie::Jar, url: &reqwest::Url) -> bool {
+    use reqwest::cookie::CookieStore;
+    jar.cookies(url).is_some()
+}
+
 /// Renders a step's template; a capture no earlier step set is an error.
 fn render(t: &Template, cx: &StepContext<'_>) -> Result<String, Problem> {
     t.render_str(cx.captures).map_err(|m| Problem::error(ProblemType::MissingCapture, m))
@@ -86,6 +93,7 @@ impl Session {
         // Cookies the HTTP steps got since the last page go along, when the browser is already
         // on the same site (a cookie can only be set for the current page).
         if self.navigated
+            && jar_has_cookies(cx.jar, &url)
             && let Some(here) = self.page_url().await
             && reqwest::Url::parse(&here).is_ok_and(|h| h.origin() == url.origin())
         {
@@ -116,9 +124,10 @@ impl Session {
             self.page_load = load;
         }
         // A moment more than the browser's own bound, for its answer to come back.
-        let r = self.wd_within(load + Duration::from_secs(2), "goto", self.client.goto(url.as_str())).await;
+        let go = self.client.issue_cmd(ExtraCommand::Navigate(url.to_string()));
+        let r = self.wd_within(load + Duration::from_secs(2), "goto", go).await;
         match r {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(p) if p.type_ == ProblemType::Timeout => {
                 let why = format!("{url} did not finish loading within {}", crate::duration::human(load));
                 return Err(Problem { message: why, ..p });

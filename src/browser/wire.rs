@@ -121,6 +121,9 @@ pub(super) enum ExtraCommand {
     /// `POST /session/{id}/goog/cdp/execute`: a Chrome DevTools command in the current tab
     /// (chromedriver).
     Cdp { cmd: &'static str, params: Json },
+    /// `POST /session/{id}/url` with an absolute URL (fantoccini's `goto` first asks for the
+    /// current URL, to resolve a relative one: a round trip for nothing).
+    Navigate(String),
 }
 
 /// Names the command only: what it carries may be a secret (a value `fill` inserts).
@@ -131,6 +134,7 @@ impl std::fmt::Debug for ExtraCommand {
             ExtraCommand::File(_) => f.write_str("File"),
             ExtraCommand::Log => f.write_str("Log"),
             ExtraCommand::Cdp { cmd, .. } => write!(f, "Cdp({cmd})"),
+            ExtraCommand::Navigate(_) => f.write_str("Navigate"),
         }
     }
 }
@@ -143,6 +147,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for ExtraCommand {
             ExtraCommand::Log => format!("session/{sid}/se/log"),
             ExtraCommand::AddCookie(_) => format!("session/{sid}/cookie"),
             ExtraCommand::Cdp { .. } => format!("session/{sid}/goog/cdp/execute"),
+            ExtraCommand::Navigate(_) => format!("session/{sid}/url"),
         };
         base_url.join(&path)
     }
@@ -153,6 +158,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for ExtraCommand {
             ExtraCommand::Log => json!({ "type": "browser" }),
             ExtraCommand::AddCookie(c) => c.clone(),
             ExtraCommand::Cdp { cmd, params } => json!({ "cmd": cmd, "params": params }),
+            ExtraCommand::Navigate(url) => json!({ "url": url }),
         };
         (http::Method::POST, Some(body.to_string()))
     }
