@@ -33,7 +33,7 @@ pub enum Event {
     /// A testcase (check, or a `[setup]`/`[teardown]`/`[load]` stand-in) is decided.
     CaseFinished {
         suite: Arc<SuiteInfo>,
-        case: Box<CaseResult>,
+        case: Arc<CaseResult>,
     },
     SuiteFinished {
         suite: Arc<SuiteInfo>,

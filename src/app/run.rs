@@ -265,7 +265,7 @@ fn suite_events(info: Arc<SuiteInfo>, cases: Vec<CaseResult>) -> Vec<Event> {
     let mut out = vec![Event::SuiteStarted { suite: info.clone() }];
     let duration = cases.iter().map(|c| c.duration).sum::<Duration>();
     for c in cases {
-        out.push(Event::CaseFinished { suite: info.clone(), case: Box::new(c) });
+        out.push(Event::CaseFinished { suite: info.clone(), case: Arc::new(c) });
     }
     out.push(Event::SuiteFinished { suite: info, duration, setup_retried: Vec::new() });
     out
@@ -341,7 +341,7 @@ fn file_case(reporters: &mut Reporters, index: usize, file: &std::path::Path, ca
         started: SystemTime::now(),
     });
     reporters.on_event(&Event::SuiteStarted { suite: suite.clone() });
-    reporters.on_event(&Event::CaseFinished { suite: suite.clone(), case: Box::new(case) });
+    reporters.on_event(&Event::CaseFinished { suite: suite.clone(), case: Arc::new(case) });
     reporters.on_event(&Event::SuiteFinished { suite, duration: Duration::ZERO, setup_retried: Vec::new() });
 }
 

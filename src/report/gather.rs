@@ -11,7 +11,7 @@ use std::time::Duration;
 pub struct SuiteResult {
     pub info: Arc<SuiteInfo>,
     pub duration: Duration,
-    pub cases: Vec<CaseResult>,
+    pub cases: Vec<Arc<CaseResult>>,
     pub setup_retried: Vec<StepRetried>,
 }
 
@@ -34,7 +34,7 @@ impl Gathered {
             Event::SuiteStarted { suite } => {
                 self.suite(suite);
             }
-            Event::CaseFinished { suite, case } => self.suite(suite).cases.push((**case).clone()),
+            Event::CaseFinished { suite, case } => self.suite(suite).cases.push(case.clone()),
             Event::SuiteFinished { suite, duration, setup_retried } => {
                 let s = self.suite(suite);
                 s.duration = *duration;

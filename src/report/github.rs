@@ -170,7 +170,7 @@ pub fn annotations(run: &Gathered, r: &Redactor, workspace: &Path) -> Vec<String
 /// A `::notice` for each reason checks of a suite did not run: one for the suite when they all
 /// share it (its setup failed), else one per check.
 fn skip_notices(s: &SuiteResult, file: &str, r: &Redactor) -> Vec<String> {
-    let skipped: Vec<&CaseResult> = s.cases.iter().filter(|c| c.status == Status::Skipped).collect();
+    let skipped: Vec<&CaseResult> = s.cases.iter().filter(|c| c.status == Status::Skipped).map(|c| &**c).collect();
     let why = |c: &CaseResult| c.problem.as_ref().map(|p| details::headline(p, r)).unwrap_or_default();
     let Some(first) = skipped.first() else { return Vec::new() };
     let checks = s.cases.iter().filter(|c| c.kind == CaseKind::Check).count();
@@ -413,7 +413,7 @@ fn problems_section(out: &mut String, run: &Gathered, r: &Redactor, workspace: &
 }
 
 fn cases(run: &Gathered) -> impl Iterator<Item = (&SuiteResult, &CaseResult)> {
-    run.suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+    run.suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, &**c)))
 }
 
 /// `suites/shop.yaml:12`, relative to the workspace.

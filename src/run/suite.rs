@@ -60,7 +60,7 @@ impl Cases<'_> {
             d.insert(case.name.clone());
         }
         self.shared.count(case.status);
-        self.shared.emit(Event::CaseFinished { suite: self.info.clone(), case: Box::new(case) });
+        self.shared.emit(Event::CaseFinished { suite: self.info.clone(), case: std::sync::Arc::new(case) });
     }
 }
 
