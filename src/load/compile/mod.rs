@@ -251,7 +251,9 @@ impl<'a> Compiler<'a> {
     /// Reports a name (of the suite, a check or a step) or a tag that names a secret: reports
     /// show names as they are, so a name must never carry a secret.
     fn no_secret_in_name(&mut self, text: &str, at: Pos, what: &str) {
-        let names_secret = crate::suite::template::parse(text)
+        // Without `${{` it names nothing (and most names have none: no parse for them).
+        let names_secret = text.contains("${{")
+            && crate::suite::template::parse(text)
             .map(|pieces| {
                 pieces.iter().any(|p| {
                     matches!(p, crate::suite::template::Piece::Expr(e) if e.scope == crate::suite::template::Scope::Secret)

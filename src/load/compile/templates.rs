@@ -67,7 +67,8 @@ impl Compiler<'_> {
             self.err(node.pos, format!("{what} must be a string, found {}", node.kind()));
             return None;
         };
-        if !matches!(node.value, Value::Str(_)) {
+        // Most strings interpolate nothing: no pieces to parse and resolve for them.
+        if !matches!(node.value, Value::Str(_)) || !text.contains("${{") {
             return Some(Template::literal(text));
         }
         let pieces = match template::parse(&text) {
