@@ -168,7 +168,7 @@ fn compile_text(
         dir: dir.to_path_buf(),
         json_paths: HashMap::new(),
     };
-    let suite = cx.suite(&root, &file, lcx);
+    let suite = cx.suite(root, &file, lcx);
     match suite {
         Some(s) if cx.diags.is_empty() => Ok(s),
         _ => {
