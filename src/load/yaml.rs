@@ -127,9 +127,15 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
 
 /// The tree being built from the parser's events: open collections on a stack (no
 /// recursion, so nesting cannot overflow ours), anchored nodes kept for their aliases.
+///
+/// The items of every open collection share one stack, `items`, innermost collection last
+/// (a mapping's keys and values alternate); each collection moves its own out into a vector
+/// of exactly its size when it closes. Vectors grown one push at a time would hold up to
+/// twice their items, and at least four, for the life of the tree.
 #[derive(Default)]
 struct Tree {
     stack: Vec<Open>,
+    items: Vec<Node>,
     anchors: Vec<Option<Node>>,
     root: Option<Node>,
     documents: usize,
@@ -141,10 +147,11 @@ struct Tree {
 struct Open {
     pos: Pos,
     anchor: usize,
-    items: Vec<Node>,
-    /// For a mapping: a key waiting for its value, with whether it is a plain `<<`.
-    key: Option<(Node, bool)>,
-    entries: Option<Vec<(Node, Node)>>,
+    /// Where its items start in `Tree::items`.
+    start: usize,
+    map: bool,
+    /// For a mapping: the key waiting for its value is a plain `<<` (which is not in `items`).
+    merge_key: bool,
     /// The values of its merge keys (`<<`).
     merges: Vec<Node>,
     /// The scalar keys so far, once a mapping is large enough for a linear search to cost.
@@ -179,13 +186,12 @@ impl Tree {
                     return Err((format!("collections nest more than {MAX_DEPTH} deep"), None));
                 }
                 self.count(1).map_err(|e| (e, None))?;
-                let entries = map.then(Vec::new);
                 self.stack.push(Open {
                     pos: at,
                     anchor,
-                    items: Vec::new(),
-                    key: None,
-                    entries,
+                    start: self.items.len(),
+                    map,
+                    merge_key: false,
                     merges: Vec::new(),
                     seen: None,
                 });
@@ -195,7 +201,7 @@ impl Tree {
                     return Err(("a collection ends that never began".into(), None));
                 };
                 let anchor = open.anchor;
-                let node = open.close().map_err(|e| (e, None))?;
+                let node = self.close(open).map_err(|e| (e, None))?;
                 self.add(node, anchor, false)?;
             }
             Event::Alias(id) => {
@@ -237,41 +243,62 @@ impl Tree {
             self.root = Some(node);
             return Ok(());
         };
-        let Some(entries) = open.entries.as_mut() else {
-            open.items.push(node);
+        if !open.map {
+            self.items.push(node);
             return Ok(());
-        };
-        match open.key.take() {
-            None => open.key = Some((node, merge_key)),
-            Some((_, true)) => open.merges.push(node),
-            Some((key, false)) => {
-                let given = match (&mut open.seen, key_id(&key.value)) {
-                    (Some(seen), Some(id)) => !seen.insert(id),
-                    _ => has_key(entries, &key),
-                };
-                if given {
-                    return Err((duplicate(&key), Some(key.pos)));
-                }
-                entries.push((key, node));
-                // Past a few dozen keys, a set: a mapping of 100,000 keys must not take minutes.
-                if entries.len() == 32 && open.seen.is_none() {
-                    open.seen = Some(entries.iter().filter_map(|(k, _)| key_id(&k.value)).collect());
-                }
+        }
+        if open.merge_key {
+            open.merge_key = false;
+            open.merges.push(node);
+            return Ok(());
+        }
+        let given = self.items.len() - open.start;
+        if given.is_multiple_of(2) {
+            // A key: it waits in `items` for its value, unless it is a merge key.
+            if merge_key {
+                open.merge_key = true;
+            } else {
+                self.items.push(node);
             }
+            return Ok(());
+        }
+        // A value: its key is the last item.
+        let entries = &self.items[open.start..];
+        let key = &entries[entries.len() - 1];
+        let earlier = &entries[..entries.len() - 1];
+        let repeated = match open.seen.as_mut().and_then(|seen| Some((seen, key_id(&key.value)?))) {
+            Some((seen, id)) => !seen.insert(id),
+            None => earlier.iter().step_by(2).any(|k| k.value == key.value),
+        };
+        if repeated {
+            return Err((duplicate(key), Some(key.pos)));
+        }
+        self.items.push(node);
+        // Past a few dozen keys (32, in 64 items), a set: a mapping of 100,000 keys must not
+        // take minutes.
+        if given + 1 == 64 && open.seen.is_none() {
+            open.seen = Some(self.items[open.start..].iter().step_by(2).filter_map(|k| key_id(&k.value)).collect());
         }
         Ok(())
     }
-}
 
-impl Open {
-    fn close(self) -> Result<Node, String> {
-        let Some(mut entries) = self.entries else {
-            return Ok(Node { value: Value::Seq(self.items), pos: self.pos });
-        };
-        if !self.merges.is_empty() {
-            entries = merge(entries, self.merges)?;
+    /// A collection that ends: its items moved out of the shared stack into a vector of
+    /// their own, of exactly their number.
+    fn close(&mut self, open: Open) -> Result<Node, String> {
+        let mut items = self.items.drain(open.start..);
+        if !open.map {
+            return Ok(Node { value: Value::Seq(items.collect()), pos: open.pos });
         }
-        Ok(Node { value: Value::Map(entries), pos: self.pos })
+        // A key left without a value (which the parser does not make) is dropped.
+        let mut entries = Vec::with_capacity(items.len() / 2);
+        while let (Some(k), Some(v)) = (items.next(), items.next()) {
+            entries.push((k, v));
+        }
+        drop(items);
+        if !open.merges.is_empty() {
+            entries = merge(entries, open.merges)?;
+        }
+        Ok(Node { value: Value::Map(entries), pos: open.pos })
     }
 }
 
@@ -299,6 +326,7 @@ fn merge(explicit: Vec<(Node, Node)>, merges: Vec<Node>) -> Result<Vec<(Node, No
     }
     // After the mapping's own entries, as serde-saphyr had them.
     let mut out = explicit;
+    out.reserve_exact(merged.len());
     out.extend(merged);
     Ok(out)
 }

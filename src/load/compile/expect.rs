@@ -280,7 +280,7 @@ impl Compiler<'_> {
             return Some(Predicate { ops: vec![Op::Equals(self.json_template(node)?)] });
         };
         let f = self.fields(node, "the comparison", OPERATORS)?;
-        let mut ops = Vec::new();
+        let mut ops = Vec::with_capacity(f.entries.len());
         for (op, _, v) in f.entries {
             let compiled = match op {
                 "equals" => self.json_template(v).map(Op::Equals),

@@ -59,8 +59,8 @@ pub fn load_file(path: &Path, cx: &LoadContext) -> Result<Suite, FileDiagnostics
             ));
         }
     };
-    let source: Arc<str> = Arc::from(text.as_str());
-    compile_source(source, display, path.parent().unwrap_or(Path::new(".")), cx)
+    // The text is shared (as an `Arc`) only with the diagnostics of a file that does not load.
+    compile_text(&text, || Arc::from(text.as_str()), display, path.parent().unwrap_or(Path::new(".")), cx)
 }
 
 /// The bytes of a suite file, refusing what is not a regular file (a FIFO would block the
@@ -89,8 +89,10 @@ fn read_suite_bytes(path: &Path) -> Result<Vec<u8>, String> {
         options.custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits());
     }
     let file = options.open(path).map_err(cannot)?;
-    check(&file.metadata().map_err(cannot)?)?;
-    let mut bytes = Vec::new();
+    let meta = file.metadata().map_err(cannot)?;
+    check(&meta)?;
+    // Sized for the file as it is now, so it is read without growing (and if it grows, read on).
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(cap + 1).read_to_end(&mut bytes).map_err(cannot)?;
     if bytes.len() as u64 > cap {
         return Err(format!("the file grew past {cap} bytes while it was read; larger suites are refused"));
@@ -128,12 +130,24 @@ pub fn compile_source(
     dir: &Path,
     lcx: &LoadContext,
 ) -> Result<Suite, FileDiagnostics> {
-    let root = match yaml::parse(&source) {
+    compile_text(&source, || source.clone(), file, dir, lcx)
+}
+
+/// Compiles a suite from its text; `shared` makes the text the diagnostics show, only
+/// called for a file that does not load.
+fn compile_text(
+    source: &str,
+    shared: impl Fn() -> Arc<str>,
+    file: PathBuf,
+    dir: &Path,
+    lcx: &LoadContext,
+) -> Result<Suite, FileDiagnostics> {
+    let root = match yaml::parse(source) {
         Ok(n) => n,
         Err(e) => {
             return Err(FileDiagnostics {
                 file,
-                source: Some(source.clone()),
+                source: Some(shared()),
                 diagnostics: vec![Diagnostic {
                     pos: e.pos,
                     len: None,
@@ -145,7 +159,8 @@ pub fn compile_source(
     };
     let mut cx = Compiler {
         diags: Vec::new(),
-        lines: crate::load::diagnostic::source_lines(&source).collect(),
+        source,
+        lines: std::cell::OnceCell::new(),
         env: &lcx.env,
         secrets: HashMap::new(),
         vars: HashMap::new(),
@@ -153,7 +168,7 @@ pub fn compile_source(
         dir: dir.to_path_buf(),
         json_paths: HashMap::new(),
     };
-    let suite = cx.suite(&root, &file, lcx);
+    let suite = cx.suite(root, &file, lcx);
     match suite {
         Some(s) if cx.diags.is_empty() => Ok(s),
         _ => {
@@ -185,7 +200,7 @@ pub fn compile_source(
                     help: None,
                 });
             }
-            Err(FileDiagnostics { file, source: Some(source.clone()), diagnostics })
+            Err(FileDiagnostics { file, source: Some(shared()), diagnostics })
         }
     }
 }
@@ -203,8 +218,10 @@ pub fn display_path(path: &Path) -> PathBuf {
 
 struct Compiler<'a> {
     diags: Vec<Diagnostic>,
-    /// The source's lines as YAML counts them, to find expressions in.
-    lines: Vec<&'a str>,
+    source: &'a str,
+    /// The source's lines as YAML counts them, to find expressions in: split when the first
+    /// expression with a problem is looked for.
+    lines: std::cell::OnceCell<Vec<&'a str>>,
     env: &'a HashMap<String, String>,
     /// Declared secret names, with their values when set.
     secrets: HashMap<String, Option<String>>,
@@ -218,7 +235,11 @@ struct Compiler<'a> {
     json_paths: HashMap<String, Arc<serde_json_path::JsonPath>>,
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    fn lines(&self) -> &[&'a str] {
+        self.lines.get_or_init(|| crate::load::diagnostic::source_lines(self.source).collect())
+    }
+
     fn err(&mut self, pos: Pos, message: impl Into<String>) {
         self.diags.push(Diagnostic::new(pos, message));
     }
@@ -230,7 +251,9 @@ impl Compiler<'_> {
     /// Reports a name (of the suite, a check or a step) or a tag that names a secret: reports
     /// show names as they are, so a name must never carry a secret.
     fn no_secret_in_name(&mut self, text: &str, at: Pos, what: &str) {
-        let names_secret = crate::suite::template::parse(text)
+        // Without `${{` it names nothing (and most names have none: no parse for them).
+        let names_secret = text.contains("${{")
+            && crate::suite::template::parse(text)
             .map(|pieces| {
                 pieces.iter().any(|p| {
                     matches!(p, crate::suite::template::Piece::Expr(e) if e.scope == crate::suite::template::Scope::Secret)

@@ -16,7 +16,9 @@ impl Compiler<'_> {
             self.err(node.pos, format!("{what} must be a list of steps, found {}", node.kind()));
             return Vec::new();
         };
-        items.iter().filter_map(|i| self.step(i, defaults)).collect()
+        let mut steps = Vec::with_capacity(items.len());
+        steps.extend(items.iter().filter_map(|i| self.step(i, defaults)));
+        steps
     }
 
     fn step(&mut self, node: &Node, defaults: &Defaults) -> Option<Step> {

@@ -29,7 +29,11 @@ const MONITOR_KEYS: &[&str] = &["every"];
 const TLS_KEYS: &[&str] = &["ca", "client_cert", "client_key", "insecure"];
 
 impl Compiler<'_> {
-    pub(super) fn suite(&mut self, root: &Node, file: &Path, lcx: &LoadContext) -> Option<Suite> {
+    pub(super) fn suite(&mut self, mut root: Node, file: &Path, lcx: &LoadContext) -> Option<Suite> {
+        // The checks, most of the tree, are compiled from a list taken out of it, so that each
+        // check's nodes are freed once it is compiled and the compiled suite reuses their memory.
+        let check_nodes = take_list(&mut root, "checks");
+        let root = &root;
         let f = self.fields(root, "the suite", SUITE_KEYS)?;
         let name = match f.get("name") {
             Some(n) => self.string(n, "`name`"),
@@ -75,7 +79,7 @@ impl Compiler<'_> {
 
         let setup = f.get("setup").map(|n| self.steps(n, "`setup`", &defaults)).unwrap_or_default();
         let checks = match f.get("checks") {
-            Some(n) => self.checks(n, &defaults),
+            Some(n) => self.checks(n, check_nodes, &defaults),
             None => {
                 self.err_help(root.pos, "the suite has no `checks`", "add `checks:` with at least one check");
                 Vec::new()
@@ -171,16 +175,19 @@ impl Compiler<'_> {
         }
     }
 
-    /// `checks:`: a non-empty list of checks with unique names.
-    fn checks(&mut self, n: &Node, defaults: &Defaults) -> Vec<Check> {
-        let Value::Seq(items) = &n.value else {
+    /// `checks:` (`n`, its items taken out into `items`): a non-empty list of checks with
+    /// unique names.
+    fn checks(&mut self, n: &Node, items: Vec<Node>, defaults: &Defaults) -> Vec<Check> {
+        let Value::Seq(_) = &n.value else {
             self.err(n.pos, format!("`checks` must be a list, found {}", n.kind()));
             return Vec::new();
         };
-        let mut checks = Vec::new();
-        let mut names: HashMap<String, Pos> = HashMap::new();
+        let empty = items.is_empty();
+        let mut checks = Vec::with_capacity(items.len());
+        let mut names: HashMap<String, Pos> = HashMap::with_capacity(items.len());
+        // Each check's nodes are dropped once it is compiled.
         for item in items {
-            if let Some(c) = self.check(item, defaults) {
+            if let Some(c) = self.check(&item, defaults) {
                 if let Some(first) = names.get(&c.name) {
                     let msg = format!("two checks are named `{}` (the first is on line {})", c.name, first.line);
                     self.err_help(c.pos, msg, "names identify checks in reports: make each one unique");
@@ -190,7 +197,7 @@ impl Compiler<'_> {
                 checks.push(c);
             }
         }
-        if items.is_empty() {
+        if empty {
             self.err(n.pos, "`checks` is empty: a suite needs at least one check");
         }
         checks
@@ -280,5 +287,16 @@ impl Compiler<'_> {
         }
         t.insecure = f.get("insecure").and_then(|n| self.bool(n, "`insecure`")).unwrap_or(false);
         t
+    }
+}
+
+/// The items of a mapping's list under `key`, taken out of it (leaving the list empty); none
+/// if the node is not a mapping or `key` is not a list in it.
+fn take_list(node: &mut Node, key: &str) -> Vec<Node> {
+    let Value::Map(entries) = &mut node.value else { return Vec::new() };
+    // The first such key is the one `Fields::get` finds (and the reader allows only one).
+    match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
+        Some((_, Node { value: Value::Seq(items), .. })) => std::mem::take(items),
+        _ => Vec::new(),
     }
 }

@@ -20,8 +20,11 @@ impl Compiler<'_> {
     /// a string with thousands of expressions costs no more than reading it; once one is not
     /// found as written (YAML escapes), the rest point at the node.
     fn expr_positions(&self, node: &Node, raws: &[&str]) -> Vec<(Pos, usize)> {
+        if raws.is_empty() {
+            return Vec::new();
+        }
         let first_line = node.pos.line.saturating_sub(1) as usize;
-        let lines = self.lines.get(first_line..).map_or(&[][..], |l| &l[..l.len().min(51)]);
+        let lines = self.lines().get(first_line..).map_or(&[][..], |l| &l[..l.len().min(51)]);
         let mut out = Vec::with_capacity(raws.len());
         // The cursor: a line, a byte offset in it and the column (0-based, in characters) there.
         let (mut li, mut byte, mut col) = (0, 0, 0);
@@ -64,7 +67,8 @@ impl Compiler<'_> {
             self.err(node.pos, format!("{what} must be a string, found {}", node.kind()));
             return None;
         };
-        if !matches!(node.value, Value::Str(_)) {
+        // Most strings interpolate nothing: no pieces to parse and resolve for them.
+        if !matches!(node.value, Value::Str(_)) || !text.contains("${{") {
             return Some(Template::literal(text));
         }
         let pieces = match template::parse(&text) {
