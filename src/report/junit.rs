@@ -10,7 +10,9 @@ use super::gather::{Gathered, SuiteResult};
 use crate::event::Event;
 use crate::redact::Redactor;
 use crate::result::{CaseResult, Problem, ProblemKind, Status};
-use quick_junit::{FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+use quick_junit::{
+    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
+};
 use std::path::PathBuf;
 
 const MAX_MESSAGE: usize = 1000;
@@ -89,14 +91,29 @@ fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
         let lines: String = s.setup_retried.iter().map(|x| format!("setup retried: {x}\n")).collect();
         ts.set_system_out(clean(&lines, r));
     }
-    let file = plain(&info.file.display().to_string());
+    // What every case of the suite carries, made once: quick-junit scans each string it is given
+    // for ANSI escapes, and a copy of a made one is not scanned again.
+    let same = Shared {
+        classname: XmlString::new(classname),
+        file_key: XmlString::new("file"),
+        file: XmlString::new(plain(&info.file.display().to_string())),
+        line_key: XmlString::new("line"),
+    };
     for case in &s.cases {
-        ts.add_test_case(case_xml(case, &classname, &file, r));
+        ts.add_test_case(case_xml(case, &same, r));
     }
     ts
 }
 
-fn case_xml(c: &CaseResult, classname: &str, file: &str, r: &Redactor) -> TestCase {
+/// The attributes the cases of one suite share.
+struct Shared {
+    classname: XmlString,
+    file_key: XmlString,
+    file: XmlString,
+    line_key: XmlString,
+}
+
+fn case_xml(c: &CaseResult, same: &Shared, r: &Redactor) -> TestCase {
     let status = match c.status {
         Status::Passed => TestCaseStatus::success(),
         Status::Flaky => {
@@ -126,11 +143,11 @@ fn case_xml(c: &CaseResult, classname: &str, file: &str, r: &Redactor) -> TestCa
         }
     };
     let mut tc = TestCase::new(plain(&c.name), status);
-    tc.set_classname(classname.to_string());
+    tc.set_classname(same.classname.clone());
     tc.set_time(c.duration);
-    tc.extra.insert("file".into(), file.into());
+    tc.extra.insert(same.file_key.clone(), same.file.clone());
     if let Some(line) = c.line {
-        tc.extra.insert("line".into(), line.to_string().into());
+        tc.extra.insert(same.line_key.clone(), line.to_string().into());
     }
     let mut out = String::new();
     for a in &c.attachments {
@@ -222,13 +239,18 @@ pub fn head_and_tail(s: &str, max: usize) -> String {
     format!("{}\n[… {} bytes cut …]\n{}", &s[..head_end], tail_start - head_end, &s[tail_start..])
 }
 
+/// The machine's name, looked up once per run (every suite carries it).
 fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::env::var("HOSTNAME")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    })
+    .clone()
 }
 
 #[cfg(test)]
