@@ -1,7 +1,7 @@
 //! Browser assertions: what the page shows, judged by the one judge, polled until it holds or
 //! the wait is over.
 
-use super::session::{Session, StepContext};
+use super::session::{PageState, Session, StepContext};
 use super::{BrowserAssert, How, Subject, Target};
 use crate::judge;
 use crate::result::{Problem, ProblemType};
@@ -9,6 +9,9 @@ use fantoccini::Locator;
 use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
 use std::time::Duration;
+
+/// The key of an element reference in WebDriver's JSON (W3C).
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Finds the first element of `arguments[0]` (`[selector, is XPath]` pairs) that is displayed
 /// (it has a box, and is neither `visibility: hidden` nor fully transparent) and has text:
@@ -39,6 +42,30 @@ for (const [sel, xpath] of arguments[0]) {
 }
 return null;
 "#;
+
+/// The page's state (as [`super::session::PAGE_STATE`] reads it) and the first element each
+/// CSS selector of `arguments[0]` matches, in one call: null when none does, `false` when the
+/// selector threw (that one is then looked up with WebDriver, which says why).
+const PAGE_STATE_AND_FIRST: &str = "var e = document.querySelector('.error-code');
+var found = arguments[0].map(function (s) { try { return document.querySelector(s); } catch (x) { return false; } });
+return [String(document.documentURI), String(document.readyState), e ? String(e.textContent) : '', found];";
+
+/// What a poll found before reading the elements: the first match of a subject's CSS selector,
+/// when it was looked up with the page's state.
+enum Found {
+    /// Not looked up: WebDriver finds it.
+    Ask,
+    Nothing,
+    Element(fantoccini::elements::Element),
+}
+
+/// The CSS selector an assertion's element is found by, when it is found with the page state.
+fn first_of(s: &Subject) -> Option<&str> {
+    match s {
+        Subject::Text(t) | Subject::Attr(t, _) if t.how == How::Css => Some(&t.value),
+        _ => None,
+    }
+}
 
 /// Whether an assertion of the step looks at one of the error selectors' elements.
 fn waits_on_an_error_element(asserts: &[BrowserAssert], error_selectors: &[Target]) -> bool {
@@ -71,11 +98,13 @@ impl Session {
         let mut poll = crate::poll::Poll::new(wait);
         loop {
             // The browser's own error page is never the target's page: nothing on it is judged.
-            let page = self.check_not_error_page(None).await?;
+            let (state, mut found) = self.state_and_first(asserts).await?;
+            let page = self.not_error_page(state, None).await?;
             let mut observed = Vec::with_capacity(asserts.len());
-            for a in asserts {
+            for (i, a) in asserts.iter().enumerate() {
+                let found = found.get_mut(i).map_or(Found::Ask, |f| std::mem::replace(f, Found::Ask));
                 // An element that went stale mid-read (the page is changing) is "not yet".
-                observed.push(match self.observe(&a.subject).await {
+                observed.push(match self.observe_found(&a.subject, found).await {
                     Ok(v) => v,
                     Err(p) if p.type_ == ProblemType::Element => None,
                     Err(p) => return Err(p),
@@ -149,6 +178,51 @@ impl Session {
                 format!("the error selector `{selector}` is not a valid selector: {why}"),
             )),
             _ => Ok(None),
+        }
+    }
+
+    /// The page's state, and for each assertion the first element its CSS selector matches
+    /// (one script for both); the state alone when no assertion reads an element by CSS.
+    async fn state_and_first(&self, asserts: &[BrowserAssert]) -> Result<(PageState, Vec<Found>), Problem> {
+        let css: Vec<&str> = asserts.iter().filter_map(|a| first_of(&a.subject)).collect();
+        if css.is_empty() {
+            return Ok((self.page_state().await?, Vec::new()));
+        }
+        let v = self.wd("read the page", self.client.execute(PAGE_STATE_AND_FIRST, vec![json!(css)])).await?;
+        let field = |i: usize| v.get(i).and_then(Json::as_str).unwrap_or("").to_string();
+        let state = PageState { uri: field(0), complete: field(1) == "complete", error_code: field(2) };
+        let mut elements = v.get(3).and_then(Json::as_array).cloned().unwrap_or_default().into_iter();
+        let found = asserts
+            .iter()
+            .map(|a| {
+                if first_of(&a.subject).is_none() {
+                    return Found::Ask;
+                }
+                match elements.next() {
+                    Some(Json::Null) => Found::Nothing,
+                    Some(e) => match e.get(ELEMENT_KEY).and_then(Json::as_str) {
+                        Some(id) => Found::Element(fantoccini::elements::Element::from_element_id(
+                            self.client.clone(),
+                            id.to_string().into(),
+                        )),
+                        None => Found::Ask,
+                    },
+                    None => Found::Ask,
+                }
+            })
+            .collect();
+        Ok((state, found))
+    }
+
+    /// [`Session::observe`] with the element already found, when it was.
+    async fn observe_found(&self, s: &Subject, found: Found) -> Result<Option<Json>, Problem> {
+        match (s, found) {
+            (Subject::Text(_) | Subject::Attr(..), Found::Nothing) => Ok(None),
+            (Subject::Text(_), Found::Element(el)) => {
+                Ok(Some(Json::String(judge::normalize_ws(&self.wd("text", el.text()).await?))))
+            }
+            (Subject::Attr(_, a), Found::Element(el)) => Ok(self.wd("attribute", el.attr(a)).await?.map(Json::String)),
+            (s, _) => self.observe(s).await,
         }
     }
 

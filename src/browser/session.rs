@@ -133,6 +133,11 @@ impl Session {
     /// not be reached, typed like an HTTP transport error.
     pub(super) async fn check_not_error_page(&self, url: Option<&str>) -> Result<PageState, Problem> {
         let state = self.page_state().await?;
+        self.not_error_page(state, url).await
+    }
+
+    /// [`Session::check_not_error_page`] on a state already read.
+    pub(super) async fn not_error_page(&self, state: PageState, url: Option<&str>) -> Result<PageState, Problem> {
         if !state.is_error_page() {
             return Ok(state);
         }

@@ -210,6 +210,11 @@ checks:
       - see: { selector: li.product, count: 3 }
       - see: { selector: li.product, attr: { data-sku: A1 } }
       - see: { text: Catapult }
+  - name: wrong attribute
+    browser:
+      - goto: /products
+      - see: { selector: li.product, attr: { data-sku: Z9 } }
+        timeout: 300ms
 "##,
     );
     let run = run_suite(&fx, &suite, &[]);
@@ -230,7 +235,9 @@ checks:
     assert!(late.contains("<failure") && late.contains("text of #late"), "{late}");
     let ok = run.case_xml("page title and url");
     assert!(!ok.contains("<failure") && !ok.contains("<error"), "{ok}");
-    assert!(run.stdout.contains("1 passed, 3 failed, 0 errors"), "{}", run.show());
+    let attr = run.case_xml("wrong attribute");
+    assert!(attr.contains("<failure") && attr.contains("data-sku") && attr.contains("A1"), "{attr}");
+    assert!(run.stdout.contains("1 passed, 4 failed, 0 errors"), "{}", run.show());
 }
 
 fn form_controls_keys_hover_eval_and_captures() {
@@ -1058,7 +1065,9 @@ checks:
     );
     let run = run_suite(&fx, &suite, &[]);
     assert_eq!(run.code, 1, "{}", run.show());
-    assert!(run.stdout.contains("1 passed, 3 failed, 0 errors"), "{}", run.show());
+    let attr = run.case_xml("wrong attribute");
+    assert!(attr.contains("<failure") && attr.contains("data-sku") && attr.contains("A1"), "{attr}");
+    assert!(run.stdout.contains("1 passed, 4 failed, 0 errors"), "{}", run.show());
     let thrown = run.case_xml("an uncaught exception");
     assert!(thrown.contains("<failure") && thrown.contains("type=\"console\""), "{thrown}");
     assert!(thrown.contains("2 error(s); first: uncaught: ") && thrown.contains("thrown from fixture"), "{thrown}");
