@@ -247,13 +247,20 @@ impl Session {
         if !self.navigated || self.abandoned() || !self.cookies_unread.swap(false, Ordering::SeqCst) {
             return;
         }
-        let Ok(url) = self.wd("current url", self.client.current_url()).await else { return };
+        // The page's URL only for a jar to put the cookies in (a check with cookies of its own
+        // has none): the redactor needs only their values.
+        let url = match jar {
+            Some(_) => match self.wd("current url", self.client.current_url()).await {
+                Ok(u) => reqwest::Url::parse(u.as_str()).ok(),
+                Err(_) => return,
+            },
+            None => None,
+        };
         let Ok(cookies) = self.wd("get cookies", self.client.get_all_cookies()).await else { return };
-        let Ok(url) = reqwest::Url::parse(url.as_str()) else { return };
         for c in cookies {
             redactor.add_cookie(c.name(), c.value(), c.http_only().unwrap_or(false));
-            if let Some(jar) = jar {
-                jar.add_cookie_str(&format!("{}={}; Path={}", c.name(), c.value(), c.path().unwrap_or("/")), &url);
+            if let (Some(jar), Some(url)) = (jar, &url) {
+                jar.add_cookie_str(&format!("{}={}; Path={}", c.name(), c.value(), c.path().unwrap_or("/")), url);
             }
         }
     }
