@@ -44,7 +44,7 @@ return 'insert';";
 /// Whether a filled field now holds the value (compared in the page, so that a secret is not
 /// sent back).
 const FIELD_HOLDS: &str =
-    "var e = arguments[0]; return (e.isContentEditable ? e.innerText : e.value) === arguments[1];";
+    "var e = arguments[0]; return e.isConnected && (e.isContentEditable ? e.innerText : e.value) === arguments[1];";
 
 impl Session {
     pub(super) async fn act(
@@ -195,10 +195,17 @@ impl Session {
                     self.wd("fill", self.client.execute(FILL_PREPARE, vec![arg.clone(), Json::Bool(secret)])).await?;
                 if prep.as_str() == Some("insert") {
                     let insert = ExtraCommand::Cdp { cmd: "Input.insertText", params: json!({ "text": value }) };
-                    self.wd("fill", self.client.issue_cmd(insert)).await?;
-                    let now = self.wd("fill", self.client.execute(FIELD_HOLDS, vec![arg, json!(value)])).await?;
-                    if now == Json::Bool(true) {
-                        continue;
+                    match self.wd("fill", self.client.issue_cmd(insert)).await {
+                        Ok(_) => {
+                            let holds = vec![arg, json!(value)];
+                            if self.wd("fill", self.client.execute(FIELD_HOLDS, holds)).await? == Json::Bool(true) {
+                                continue;
+                            }
+                        }
+                        // The browser is gone or did not answer: no typing after that.
+                        Err(p) if matches!(p.type_, ProblemType::Timeout | ProblemType::BrowserCrash) => return Err(p),
+                        // A driver that does not take the command (not chromedriver) types instead.
+                        Err(_) => {}
                     }
                 }
             } else if secret {

@@ -43,6 +43,9 @@ struct Warm {
     home: fantoccini::wd::WindowHandle,
     /// What the browser was started with (the suite's window size and arguments).
     key: String,
+    /// Whether it ever gave a check a user context of its own (its first check has its default
+    /// context).
+    gave_context: bool,
 }
 
 /// A check's user context in a kept Chromium, given back to the pool when the check ends.
@@ -248,8 +251,17 @@ impl Browsers {
         if let Some(w) = reuse {
             match self.open_context(w).await {
                 Ok(leased) => return Some(leased),
-                // A kept browser that has gone wrong since (crashed, say) is replaced.
-                Err(w) => self.close_warm(w).await,
+                Err(w) => {
+                    // A kept browser that gave contexts before has gone wrong since (crashed,
+                    // say) and is replaced; one that never gave one shows that the driver
+                    // cannot: checks get sessions of their own from now on.
+                    let never = !w.gave_context;
+                    self.close_warm(w).await;
+                    if never {
+                        self.no_contexts.store(true, Ordering::SeqCst);
+                        return None;
+                    }
+                }
             }
         }
         let warm = self.start_warm(opts, key).await?;
@@ -323,7 +335,7 @@ impl Browsers {
             let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
             return None;
         };
-        Some(Warm { id, client, profile: target.profile, bidi: Arc::new(bidi), home, key })
+        Some(Warm { id, client, profile: target.profile, bidi: Arc::new(bidi), home, key, gave_context: false })
     }
 
     fn forget(&self, id: u64) {
@@ -457,6 +469,7 @@ impl Browsers {
                     bidi: lease.bidi,
                     home: lease.home,
                     key: lease.key,
+                    gave_context: !lease.default,
                 });
                 // The slot is free once the browser is back in the pool.
                 drop(s);

@@ -1,5 +1,5 @@
-//! Standard output for the run's reporters. On a terminal each line is written at once; to a
-//! file or a pipe (CI logs) lines are gathered and written together at most [`HOLD`] after the
+//! Standard output for the run's reporters. With the progress display (a terminal outside CI)
+//! each line is written at once; otherwise (CI logs, files, pipes) lines are gathered and written together at most [`HOLD`] after the
 //! first of them, so that a run of ten thousand quick checks makes a few hundred writes, not
 //! ten thousand. Whatever a reporter writes directly (the GitHub workflow commands) is written
 //! after what is held, in order.
