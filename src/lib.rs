@@ -7,6 +7,9 @@
 // A `Problem` is large (it carries what a reader needs), but it is made only on the failure
 // path, so returning it by value costs nothing that matters.
 #![allow(clippy::result_large_err)]
+// Input, the network, the browser and the file system are never `unwrap`ped: what can fail is
+// an error with a message. Tests may.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
 pub mod browser;
