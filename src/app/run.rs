@@ -165,10 +165,6 @@ fn spawn_display(
                 None => rx.recv().await,
             };
             let Some(mut e) = next else { break };
-            // Events that keep coming before the deadline do not hold the lines back longer.
-            if crate::report::out::due().is_some_and(|at| at <= std::time::Instant::now()) {
-                crate::report::out::flush();
-            }
             // The gate that passed is a suite of the run like the others.
             if let (Event::RunFinished(s), true) = (&mut e, gate_passed) {
                 s.totals.add(Status::Passed);

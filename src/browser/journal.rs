@@ -70,6 +70,20 @@ pub(super) struct Failed {
 }
 
 impl Failed {
+    /// The failure of request `r`, the journal's event `seq`.
+    fn of(seq: u64, r: &Request, status: Option<u16>, status_text: String, error: Option<String>) -> Failed {
+        Failed {
+            seq,
+            context: r.context.clone(),
+            id: r.id.clone(),
+            method: r.method.clone(),
+            url: r.url.clone(),
+            status,
+            status_text,
+            error,
+        }
+    }
+
     /// `GET https://…/x.png → 404 Not Found`, or `→ net::ERR_CONNECTION_REFUSED`.
     pub fn describe(&self) -> String {
         let url = crate::redact::mask_url_credentials(&self.url);
@@ -288,16 +302,7 @@ impl Journal {
         r.response = Some(response.clone());
         // Already recorded when its headers came in.
         if response.status >= 400 && seen.is_none_or(|s| s < 400) {
-            let f = Failed {
-                seq,
-                context: r.context.clone(),
-                id: r.id.clone(),
-                method: r.method.clone(),
-                url: r.url.clone(),
-                status: Some(response.status),
-                status_text: response.status_text,
-                error: None,
-            };
+            let f = Failed::of(seq, r, Some(response.status), response.status_text, None);
             self.push_failure(f);
         }
     }
@@ -307,16 +312,7 @@ impl Journal {
         let seq = self.seq;
         let r = self.request_for(p);
         r.error = Some(error.clone());
-        let f = Failed {
-            seq,
-            context: r.context.clone(),
-            id: r.id.clone(),
-            method: r.method.clone(),
-            url: r.url.clone(),
-            status: None,
-            status_text: String::new(),
-            error: Some(error),
-        };
+        let f = Failed::of(seq, r, None, String::new(), Some(error));
         self.push_failure(f);
     }
 

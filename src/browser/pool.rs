@@ -48,15 +48,28 @@ struct Warm {
     gave_context: bool,
 }
 
+impl Warm {
+    /// A check's lease of `context` in this browser.
+    fn lease(&self, context: UserContext) -> Lease {
+        Lease { bidi: self.bidi.clone(), context, home: self.home.clone(), key: self.key.clone() }
+    }
+}
+
 /// A check's user context in a kept Chromium, given back to the pool when the check ends.
 pub(super) struct Lease {
     bidi: Arc<Bidi>,
     context: UserContext,
     home: fantoccini::wd::WindowHandle,
     key: String,
-    /// The browser's own default context, which only the browser's first check is given (its
-    /// profile is as fresh as a new user context's): it cannot be removed, so it is left idle.
-    default: bool,
+}
+
+impl Lease {
+    /// Whether it is the browser's own default context, which only the browser's first check
+    /// is given (its profile is as fresh as a new user context's): it cannot be removed, so it
+    /// is left idle.
+    fn is_default(&self) -> bool {
+        self.context.id == DEFAULT_CONTEXT
+    }
 }
 
 /// The id of a browser's default user context (WebDriver BiDi).
@@ -269,7 +282,12 @@ impl Browsers {
         // rather than in a new user context (a tab and a renderer fewer, about 0.2 s).
         // (Should the driver give no user contexts, the next check finds out, and this browser
         // is replaced by a new one for it, whose first check it is.)
-        Some(self.own_context(warm))
+        let context = UserContext { id: DEFAULT_CONTEXT.to_string(), tab: String::from(warm.home.clone()) };
+        if let Ok(mut j) = warm.bidi.journal.lock() {
+            j.clear();
+        }
+        let lease = warm.lease(context);
+        Some((warm, lease))
     }
 
     /// Opens a fresh user context in a kept browser and makes its tab the session's current
@@ -292,21 +310,8 @@ impl Browsers {
         if let Ok(mut j) = warm.bidi.journal.lock() {
             j.clear();
         }
-        let lease =
-            Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone(), default: false };
+        let lease = warm.lease(context);
         Ok((warm, lease))
-    }
-
-    /// The lease of a browser just started, on its default context and its first tab (the
-    /// session's current window): nothing has run in it yet.
-    fn own_context(&self, warm: Warm) -> (Warm, Lease) {
-        let context = UserContext { id: DEFAULT_CONTEXT.to_string(), tab: String::from(warm.home.clone()) };
-        if let Ok(mut j) = warm.bidi.journal.lock() {
-            j.clear();
-        }
-        let lease =
-            Lease { bidi: warm.bidi.clone(), context, home: warm.home.clone(), key: warm.key.clone(), default: true };
-        (warm, lease)
     }
 
     /// Starts a local Chromium session with BiDi, to be kept for the run.
@@ -453,7 +458,8 @@ impl Browsers {
             && !s.abandoned()
         {
             let bound = self.cfg.command_timeout.min(Duration::from_secs(5));
-            let removed = if lease.default {
+            let default = lease.is_default();
+            let removed = if default {
                 lease.bidi.idle_default(&lease.context.tab, bound).await.is_ok()
             } else {
                 lease.bidi.close_context(&lease.context.id, bound).await.is_ok()
@@ -469,7 +475,7 @@ impl Browsers {
                     bidi: lease.bidi,
                     home: lease.home,
                     key: lease.key,
-                    gave_context: !lease.default,
+                    gave_context: !default,
                 });
                 // The slot is free once the browser is back in the pool.
                 drop(s);

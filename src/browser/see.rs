@@ -43,9 +43,9 @@ for (const [sel, xpath] of arguments[0]) {
 return null;
 "#;
 
-/// The page's state (as [`super::session::PAGE_STATE`] reads it) and the first element each
-/// CSS selector of `arguments[0]` matches, in one call: null when none does, `false` when the
-/// selector threw (that one is then looked up with WebDriver, which says why).
+/// [`super::session::PAGE_STATE`]'s three items, then the first element each CSS selector of
+/// `arguments[0]` matches, in one call: null when none does, `false` when the selector threw
+/// (that one is then looked up with WebDriver, which says why).
 const PAGE_STATE_AND_FIRST: &str = "var e = document.querySelector('.error-code');
 var found = arguments[0].map(function (s) { try { return document.querySelector(s); } catch (x) { return false; } });
 return [String(document.documentURI), String(document.readyState), e ? String(e.textContent) : '', found];";
@@ -98,11 +98,10 @@ impl Session {
         let mut poll = crate::poll::Poll::new(wait);
         loop {
             // The browser's own error page is never the target's page: nothing on it is judged.
-            let (state, mut found) = self.state_and_first(asserts).await?;
+            let (state, found) = self.state_and_first(asserts).await?;
             let page = self.not_error_page(state, None).await?;
             let mut observed = Vec::with_capacity(asserts.len());
-            for (i, a) in asserts.iter().enumerate() {
-                let found = found.get_mut(i).map_or(Found::Ask, |f| std::mem::replace(f, Found::Ask));
+            for (a, found) in asserts.iter().zip(found) {
                 // An element that went stale mid-read (the page is changing) is "not yet".
                 observed.push(match self.observe_found(&a.subject, found).await {
                     Ok(v) => v,
@@ -181,16 +180,16 @@ impl Session {
         }
     }
 
-    /// The page's state, and for each assertion the first element its CSS selector matches
-    /// (one script for both); the state alone when no assertion reads an element by CSS.
+    /// The page's state, and for each assertion (one each, in order) the first element its CSS
+    /// selector matches (one script for both); the state alone when no assertion reads an
+    /// element by CSS.
     async fn state_and_first(&self, asserts: &[BrowserAssert]) -> Result<(PageState, Vec<Found>), Problem> {
         let css: Vec<&str> = asserts.iter().filter_map(|a| first_of(&a.subject)).collect();
         if css.is_empty() {
-            return Ok((self.page_state().await?, Vec::new()));
+            return Ok((self.page_state().await?, asserts.iter().map(|_| Found::Ask).collect()));
         }
         let v = self.wd("read the page", self.client.execute(PAGE_STATE_AND_FIRST, vec![json!(css)])).await?;
-        let field = |i: usize| v.get(i).and_then(Json::as_str).unwrap_or("").to_string();
-        let state = PageState { uri: field(0), complete: field(1) == "complete", error_code: field(2) };
+        let state = PageState::read(&v);
         let mut elements = v.get(3).and_then(Json::as_array).cloned().unwrap_or_default().into_iter();
         let found = asserts
             .iter()

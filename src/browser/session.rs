@@ -28,6 +28,12 @@ pub(super) struct PageState {
 }
 
 impl PageState {
+    /// From what [`PAGE_STATE`] answers (its first three items).
+    pub fn read(v: &Json) -> PageState {
+        let field = |i: usize| v.get(i).and_then(Json::as_str).unwrap_or("").to_string();
+        PageState { uri: field(0), complete: field(1) == "complete", error_code: field(2) }
+    }
+
     /// The browser's own error page (Chromium `chrome-error://`, Firefox `about:neterror`,
     /// `about:certerror`): the target was never reached.
     pub fn is_error_page(&self) -> bool {
@@ -125,8 +131,7 @@ impl Session {
     /// Where the page came from and whether it has loaded.
     pub(super) async fn page_state(&self) -> Result<PageState, Problem> {
         let v = self.wd("read the page's state", self.client.execute(PAGE_STATE, Vec::new())).await?;
-        let field = |i: usize| v.get(i).and_then(Json::as_str).unwrap_or("").to_string();
-        Ok(PageState { uri: field(0), complete: field(1) == "complete", error_code: field(2) })
+        Ok(PageState::read(&v))
     }
 
     /// An error when the browser shows its own error page instead of `url`'s: the target could

@@ -28,10 +28,10 @@ pub fn hold(line: &str) {
     };
     held.text.push_str(line);
     held.text.push('\n');
-    if held.since.is_none() {
-        held.since = Some(Instant::now());
-    }
-    if held.text.len() >= MAX_HELD {
+    let since = *held.since.get_or_insert_with(Instant::now);
+    // Lines that keep coming are written once the first has waited long enough, as the display
+    // task's timer writes them when none comes.
+    if held.text.len() >= MAX_HELD || since.elapsed() >= HOLD {
         write_out(&mut held);
     }
 }
