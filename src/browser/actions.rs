@@ -137,6 +137,7 @@ impl Session {
             }
             Err(p) => return Err(p),
         }
+        self.page_loaded().await;
         self.check_not_error_page(Some(url.as_str())).await.map(|_| ())
     }
 
@@ -148,7 +149,10 @@ impl Session {
         loop {
             let el = self.find(t, true, deadline.saturating_duration_since(Instant::now())).await?;
             match self.wd("click", el.click()).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.page_loaded().await;
+                    return Ok(());
+                }
                 Err(p) if p.type_ == ProblemType::Element && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -191,14 +195,13 @@ impl Session {
             // field, key by key). The field's value is then read back: anything else (a field
             // that reformats what is typed, focus taken away) is typed key by key after all.
             if self.inserts_text() && !value.is_empty() {
-                let prep =
-                    self.wd("fill", self.client.execute(FILL_PREPARE, vec![arg.clone(), Json::Bool(secret)])).await?;
+                let prep = self.script("fill", FILL_PREPARE, vec![arg.clone(), Json::Bool(secret)]).await?;
                 if prep.as_str() == Some("insert") {
                     let insert = ExtraCommand::Cdp { cmd: "Input.insertText", params: json!({ "text": value }) };
                     match self.wd("fill", self.client.issue_cmd(insert)).await {
                         Ok(_) => {
                             let holds = vec![arg, json!(value)];
-                            if self.wd("fill", self.client.execute(FIELD_HOLDS, holds)).await? == Json::Bool(true) {
+                            if self.script("fill", FIELD_HOLDS, holds).await? == Json::Bool(true) {
                                 continue;
                             }
                         }
@@ -210,7 +213,7 @@ impl Session {
                 }
             } else if secret {
                 // Marked on the element itself, whatever selector found it.
-                self.wd("mark secret input", self.client.execute(MARK_SECRET, vec![arg])).await?;
+                self.script("mark secret input", MARK_SECRET, vec![arg]).await?;
             }
             self.wd("clear", el.clear()).await?;
             self.wd("type", el.send_keys(&value)).await?;

@@ -91,7 +91,7 @@ impl Session {
 
     /// The check's tab: the kept browser's context it was given, or the session's window
     /// (which in Chromium and Firefox is the tab's BiDi browsing context id).
-    async fn tab(&self, eyes: &Eyes) -> Result<String, Problem> {
+    pub(super) async fn tab(&self, eyes: &Eyes) -> Result<String, Problem> {
         if let Some(t) = eyes.tab.get() {
             return Ok(t.clone());
         }

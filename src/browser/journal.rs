@@ -5,7 +5,7 @@
 //! lost something never reads as "nothing went wrong".
 
 use serde_json::Value as Json;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Requests kept for the HAR file.
 pub(super) const MAX_REQUESTS: usize = 2000;
@@ -133,6 +133,9 @@ pub(super) struct Journal {
     failure_dropped: u64,
     errors: VecDeque<LogError>,
     error_dropped: u64,
+    /// The browsing contexts with a navigation under way: started, and not yet loaded, failed
+    /// or given up.
+    navigating: HashSet<String>,
 }
 
 /// The text of a BiDi string, or of a header's `{ type: string, value }`.
@@ -202,6 +205,20 @@ impl Journal {
             "network.responseStarted" => self.response(params, false),
             "network.responseCompleted" => self.response(params, true),
             "network.fetchError" => self.fetch_error(params),
+            "browsingContext.navigationStarted" => {
+                if let Some(c) = opt_str(params.get("context")) {
+                    self.navigating.insert(c);
+                }
+            }
+            "browsingContext.load"
+            | "browsingContext.fragmentNavigated"
+            | "browsingContext.navigationFailed"
+            | "browsingContext.navigationAborted"
+            | "browsingContext.contextDestroyed" => {
+                if let Some(c) = params.get("context").and_then(Json::as_str) {
+                    self.navigating.remove(c);
+                }
+            }
             _ => {}
         }
     }
@@ -405,6 +422,17 @@ impl Journal {
             .find(|r| r.id == first.id && r.context == first.context)
     }
 
+    /// Forgets the navigations under way in `context`: WebDriver has just said its page has
+    /// loaded (the events saying so may still be on their way).
+    pub fn loaded(&mut self, context: &str) {
+        self.navigating.remove(context);
+    }
+
+    /// Whether a navigation of `context` has started and not yet loaded (or failed).
+    pub fn navigating(&self, context: &str) -> bool {
+        self.navigating.contains(context)
+    }
+
     /// The check's requests, oldest first.
     pub fn requests_in<'a>(&'a self, scope: &'a Scope) -> impl Iterator<Item = &'a Request> + 'a {
         self.requests.iter().filter(move |r| self.in_scope(r.context.as_deref(), scope))
@@ -568,5 +596,32 @@ mod tests {
         }
         assert_eq!(j.requests.len(), MAX_REQUESTS);
         assert!(j.requests_dropped > 0);
+    }
+
+    #[test]
+    fn a_tab_is_between_pages_from_a_navigation_start_until_it_loads_fails_or_is_given_up() {
+        let mut j = Journal::default();
+        let nav = |m: &str, c: &str| event(m, json!({ "context": c, "navigation": "n", "url": "http://h/" }));
+        assert!(!j.navigating("tab"));
+        for end in [
+            "browsingContext.load",
+            "browsingContext.fragmentNavigated",
+            "browsingContext.navigationFailed",
+            "browsingContext.navigationAborted",
+            "browsingContext.contextDestroyed",
+        ] {
+            j.record(&nav("browsingContext.navigationStarted", "tab"));
+            assert!(j.navigating("tab") && !j.navigating("other"), "{end}");
+            // Another tab's page, or an event of no use, changes nothing.
+            j.record(&nav("browsingContext.load", "other"));
+            j.record(&nav("browsingContext.domContentLoaded", "tab"));
+            assert!(j.navigating("tab"), "{end}");
+            j.record(&nav(end, "tab"));
+            assert!(!j.navigating("tab"), "{end}");
+        }
+        // WebDriver said the page has loaded, before the event did.
+        j.record(&nav("browsingContext.navigationStarted", "tab"));
+        j.loaded("tab");
+        assert!(!j.navigating("tab"));
     }
 }

@@ -10,8 +10,7 @@ use serde_json::{Value as Json, json};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// The key of an element reference in WebDriver's JSON (W3C).
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+use super::bidi::ELEMENT_KEY;
 
 /// Finds the first element of `arguments[0]` (`[selector, is XPath]` pairs) that is displayed
 /// (it has a box, and is neither `visibility: hidden` nor fully transparent) and has text:
@@ -164,8 +163,7 @@ impl Session {
             return Ok(None);
         }
         let list: Vec<Json> = selectors.iter().map(|t| json!([t.value, t.how == How::XPath])).collect();
-        let v =
-            self.wd("look for an error on the page", self.client.execute(SHOWN_ERROR, vec![Json::Array(list)])).await?;
+        let v = self.script("look for an error on the page", SHOWN_ERROR, vec![Json::Array(list)]).await?;
         let field = |i: usize| v.get(i).and_then(Json::as_str).map(str::to_string);
         match (field(0).as_deref(), field(1), field(2)) {
             (Some("shown"), Some(selector), Some(text)) => {
@@ -188,7 +186,7 @@ impl Session {
         if css.is_empty() {
             return Ok((self.page_state().await?, asserts.iter().map(|_| Found::Ask).collect()));
         }
-        let v = self.wd("read the page", self.client.execute(PAGE_STATE_AND_FIRST, vec![json!(css)])).await?;
+        let v = self.script("read the page", PAGE_STATE_AND_FIRST, vec![json!(css)]).await?;
         let state = PageState::read(&v);
         let mut elements = v.get(3).and_then(Json::as_array).cloned().unwrap_or_default().into_iter();
         let found = asserts
@@ -234,7 +232,7 @@ impl Session {
             },
             Subject::Visible(t) => {
                 let mut visible = false;
-                for el in self.wd("find element", self.client.find_all(Self::locator(t))).await? {
+                for el in self.find_all(t).await? {
                     // An element gone stale is an `element` problem: "not yet" to the caller.
                     // Any other failure to read it is no answer at all, never "hidden".
                     if self.wd("is displayed", el.is_displayed()).await? {
@@ -244,9 +242,7 @@ impl Session {
                 }
                 Some(Json::Bool(visible))
             }
-            Subject::Count(t) => {
-                Some(Json::from(self.wd("find element", self.client.find_all(Self::locator(t))).await?.len()))
-            }
+            Subject::Count(t) => Some(Json::from(self.find_all(t).await?.len())),
             Subject::Attr(t, a) => match self.client_find_first(t).await? {
                 Some(el) => self.wd("attribute", el.attr(a)).await?.map(Json::String),
                 None => None,

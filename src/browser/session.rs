@@ -20,6 +20,41 @@ use tokio::sync::OwnedSemaphorePermit;
 pub(super) const PAGE_STATE: &str = "var e = document.querySelector('.error-code'); \
 return [String(document.documentURI), String(document.readyState), e ? String(e.textContent) : ''];";
 
+/// The elements `arguments[1]` matches as a CSS selector, or as an XPath when `arguments[0]`
+/// (7: an ordered snapshot), and when `arguments[2]`, for each whether it is surely displayed.
+/// It throws on a selector that is not valid or an XPath that finds something other than an
+/// element: WebDriver is then asked, and says what is wrong.
+///
+/// "Surely displayed" is narrower than WebDriver's "is displayed", never wider: an element
+/// with a box whose centre, inside the window, hits it or what it holds (so it is rendered,
+/// not clipped away and not `visibility: hidden`), that is visible itself and under no
+/// ancestor of opacity 0. What it does not say is displayed is asked of WebDriver.
+const FIND_ALL: &str = "var els;
+if (!arguments[0]) { els = Array.prototype.slice.call(document.querySelectorAll(arguments[1])); } else {
+  var r = document.evaluate(arguments[1], document, null, 7, null); els = [];
+  for (var i = 0; i < r.snapshotLength; i++) {
+    var n = r.snapshotItem(i);
+    if (n.nodeType !== 1) throw new Error('not an element');
+    els.push(n);
+  }
+}
+if (!arguments[2]) return [els, []];
+var sure = function (e) {
+  var tag = e.localName;
+  if (['option', 'optgroup', 'noscript', 'area', 'map'].indexOf(tag) >= 0) return false;
+  if (tag === 'input' && String(e.type).toLowerCase() === 'hidden') return false;
+  var b = e.getBoundingClientRect();
+  if (!(b.width > 0 && b.height > 0)) return false;
+  var x = b.left + b.width / 2, y = b.top + b.height / 2;
+  if (!(x >= 0 && y >= 0 && x < window.innerWidth && y < window.innerHeight)) return false;
+  var hit = document.elementFromPoint(x, y);
+  if (!hit || !(hit === e || e.contains(hit))) return false;
+  if (getComputedStyle(e).visibility !== 'visible') return false;
+  for (var a = e; a; a = a.parentElement) { if (parseFloat(getComputedStyle(a).opacity) === 0) return false; }
+  return true;
+};
+return [els, els.map(sure)];";
+
 /// What [`PAGE_STATE`] found.
 pub(super) struct PageState {
     pub uri: String,
@@ -123,6 +158,75 @@ impl Session {
         }
     }
 
+    /// Runs a script of ours (a function body reading `arguments`) in the check's tab: over
+    /// BiDi when the session has it and the tab is not between pages ([`Bidi::script`]), else
+    /// with WebDriver's execute.
+    ///
+    /// [`Bidi::script`]: super::bidi::Bidi::script
+    pub(super) async fn script(&self, what: &str, body: &str, args: Vec<Json>) -> Result<Json, Problem> {
+        match self.bidi_script(what, body, &args).await? {
+            Some(v) => Ok(v),
+            None => self.wd(what, self.client.execute(body, args)).await,
+        }
+    }
+
+    /// A script of ours over BiDi ([`Bidi::script`]): `None` when it is for WebDriver.
+    ///
+    /// [`Bidi::script`]: super::bidi::Bidi::script
+    async fn bidi_script(&self, what: &str, body: &str, args: &[Json]) -> Result<Option<Json>, Problem> {
+        let Some(eyes) = &self.eyes else { return Ok(None) };
+        let tab = self.tab(eyes).await?;
+        // Marks the session if the call is dropped before its answer (an interruption).
+        let mut call = Call { abandoned: &self.abandoned, answered: false };
+        let answer = eyes.bidi.script(&tab, body, args, self.cmd_timeout).await;
+        call.answered = answer.is_ok();
+        answer.map_err(|_| {
+            let why =
+                format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout));
+            Problem::error(ProblemType::Timeout, why)
+        })
+    }
+
+    /// After a WebDriver command that waits for the page to load (`goto`, a click): the
+    /// navigations started so far have ended, whether or not their events have come.
+    pub(super) async fn page_loaded(&self) {
+        if let Some(eyes) = &self.eyes
+            && let Ok(tab) = self.tab(eyes).await
+            && let Ok(mut j) = eyes.bidi.journal.lock()
+        {
+            j.loaded(&tab);
+        }
+    }
+
+    /// The elements a target matches, in document order.
+    pub(super) async fn find_all(&self, t: &Target) -> Result<Vec<fantoccini::elements::Element>, Problem> {
+        Ok(self.candidates(t, false).await?.into_iter().map(|(el, _)| el).collect())
+    }
+
+    /// The elements a target matches, in document order, each with whether it is surely
+    /// displayed (see [`FIND_ALL`]; only when `shown` is asked, else false). A CSS selector or
+    /// an XPath is looked up by a script over BiDi when it can be, else (and for link text)
+    /// with WebDriver, which also says what is wrong with a selector that is not valid.
+    async fn candidates(&self, t: &Target, shown: bool) -> Result<Vec<(fantoccini::elements::Element, bool)>, Problem> {
+        let element =
+            |id: &str| fantoccini::elements::Element::from_element_id(self.client.clone(), id.to_string().into());
+        if t.how != How::LinkText {
+            let args = [json!(t.how == How::XPath), json!(t.value), json!(shown)];
+            if let Some(answer) = self.bidi_script("find element", FIND_ALL, &args).await?
+                && let (Some(Json::Array(found)), Some(Json::Array(sure))) = (answer.get(0), answer.get(1))
+            {
+                let ids: Option<Vec<&str>> =
+                    found.iter().map(|e| e.get(super::bidi::ELEMENT_KEY).and_then(Json::as_str)).collect();
+                if let Some(ids) = ids {
+                    let surely = |i: usize| sure.get(i).and_then(Json::as_bool).unwrap_or(false);
+                    return Ok(ids.into_iter().enumerate().map(|(i, id)| (element(id), surely(i))).collect());
+                }
+            }
+        }
+        let found = self.wd("find element", self.client.find_all(Self::locator(t))).await?;
+        Ok(found.into_iter().map(|el| (el, false)).collect())
+    }
+
     /// Whether a WebDriver call was given up on (see `abandoned`).
     pub fn abandoned(&self) -> bool {
         self.abandoned.load(Ordering::SeqCst)
@@ -130,7 +234,7 @@ impl Session {
 
     /// Where the page came from and whether it has loaded.
     pub(super) async fn page_state(&self) -> Result<PageState, Problem> {
-        let v = self.wd("read the page's state", self.client.execute(PAGE_STATE, Vec::new())).await?;
+        let v = self.script("read the page's state", PAGE_STATE, Vec::new()).await?;
         Ok(PageState::read(&v))
     }
 
@@ -175,9 +279,9 @@ impl Session {
         let mut poll = crate::poll::Poll::new(wait);
         let mut seen_hidden = false;
         loop {
-            let found = self.wd("find element", self.client.find_all(Self::locator(t))).await?;
-            for el in found {
-                if !visible {
+            let found = self.candidates(t, visible).await?;
+            for (el, surely_shown) in found {
+                if !visible || surely_shown {
                     return Ok(el);
                 }
                 match self.wd("is displayed", el.is_displayed()).await {
@@ -214,7 +318,7 @@ impl Session {
     }
 
     pub(super) async fn client_find_first(&self, t: &Target) -> Result<Option<fantoccini::elements::Element>, Problem> {
-        Ok(self.wd("find element", self.client.find_all(Self::locator(t))).await?.into_iter().next())
+        Ok(self.find_all(t).await?.into_iter().next())
     }
 
     /// The page the browser is on, if it can say within a moment (it is for the report: a

@@ -23,6 +23,7 @@ fn main() {
             wrong_text_missing_element_and_waiting_out_fail_each_with_their_reason,
             form_controls_keys_hover_eval_and_captures,
             fill_replaces_what_a_field_holds_with_trusted_input_and_fails_on_a_field_it_cannot_fill,
+            an_element_hidden_in_any_way_is_never_clicked_or_filled,
             eval_says_how_its_script_is_written_and_undefined_is_no_value,
             selectors_and_link_texts_are_interpolated_at_load,
             console_errors_fail_only_when_asked_for,
@@ -308,6 +309,44 @@ checks:
         let c = run.case_xml(name);
         assert!((c.contains("<failure") || c.contains("<error")) && c.contains(needle), "{name}: {c}");
     }
+}
+
+/// Elements are found by a script over BiDi that tells which are surely displayed; what it
+/// cannot tell is asked of WebDriver. An element hidden in any way WebDriver knows is never
+/// clicked or filled: the step fails, saying it is not visible (a covered button, displayed
+/// but not clickable, fails as well), and the one shown button is clicked.
+fn an_element_hidden_in_any_way_is_never_clicked_or_filled() {
+    let fx = fixture();
+    let hidden = ["gone", "invisible", "faded", "flat", "away", "clipped", "attr-hidden"];
+    let mut yaml = String::from(
+        "name: hidden\nbase_url: ${{ env.BASE_URL }}\nchecks:\n  - name: shown\n    browser:\n      - goto: /hidden-ways\n      - click: \"#shown\"\n      - see: { selector: \"#clicked\", text: shown }\n",
+    );
+    for id in hidden.iter().chain(&["covered"]) {
+        yaml.push_str(&format!(
+            "  - name: click {id}\n    browser:\n      - goto: /hidden-ways\n      - click: \"#{id}\"\n        timeout: 400ms\n      - see: {{ selector: \"#clicked\", text: none }}\n"
+        ));
+    }
+    for id in ["faded-field", "hidden-field"] {
+        yaml.push_str(&format!(
+            "  - name: fill {id}\n    browser:\n      - goto: /hidden-ways\n      - fill: {{ \"#{id}\": typed }}\n        timeout: 400ms\n      - see: h1\n"
+        ));
+    }
+    let suite = Suite::new("hidden").raw(&yaml);
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let ok = run.case_xml("shown");
+    assert!(!ok.contains("<failure") && !ok.contains("<error"), "{ok}");
+    for id in hidden {
+        let c = run.case_xml(&format!("click {id}"));
+        assert!(c.contains("<failure") && c.contains(&format!("`#{id}` is not visible")), "click {id}: {c}");
+    }
+    for id in ["faded-field", "hidden-field"] {
+        let c = run.case_xml(&format!("fill {id}"));
+        assert!(c.contains("<failure") && c.contains(&format!("`#{id}` is not visible")), "fill {id}: {c}");
+    }
+    let covered = run.case_xml("click covered");
+    assert!(covered.contains("<failure") || covered.contains("<error"), "a covered button was clicked: {covered}");
+    assert!(run.stdout.contains("1 passed, "), "{}", run.show());
 }
 
 /// An arrow function with a block body is an expression whose value is the result, not a
