@@ -374,3 +374,28 @@ fn counts_out_of_range_are_usage_errors_not_crashes() {
         done.assert_stderr_has("is not a whole number from 1 to");
     }
 }
+
+/// A run of more than 128 KiB of suite files is a large one: its allocator changes to
+/// mimalloc once the files are found, so blocks made before are freed by glibc and later ones
+/// by mimalloc. Its verdicts are still every check's own: 2,000 checks, every hundredth
+/// against a broken route, fail exactly those, and the process ends as it should (a block
+/// freed by the wrong allocator aborts it).
+#[test]
+fn a_large_run_judges_every_check_after_its_allocator_changes() {
+    let fx = app();
+    let mut yaml = String::from("name: large\nbase_url: ${{ env.BASE_URL }}\nchecks:\n");
+    for i in 0..2000 {
+        let path = if i % 100 == 7 { "/status/503" } else { "/health" };
+        yaml.push_str(&format!(
+            "  - name: check {i:04}, named at length to make a suite file of some size\n    request: GET {path}\n    expect: {{ status: 200 }}\n"
+        ));
+    }
+    assert!(yaml.len() > 128 * 1024, "the suite is {} bytes", yaml.len());
+    let suite = Suite::new("large").raw(&yaml);
+    let done = Run::new().suite(&suite).target(&fx).run();
+    done.assert_exit(1);
+    assert!(done.stdout.contains("2000 checks in 1 suite: 1980 passed, 20 failed"), "{}", done.stdout);
+    for i in (7..2000).step_by(100) {
+        assert!(done.stdout.contains(&format!("FAIL  large › check {i:04},")), "check {i} did not fail");
+    }
+}
