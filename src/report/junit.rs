@@ -99,6 +99,8 @@ fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
         file: XmlString::new(plain(&info.file.display().to_string())),
         line_key: XmlString::new("line"),
     };
+    // Sized once: a case is hundreds of bytes, and growing the list copied them over and over.
+    ts.test_cases.reserve_exact(s.cases.len());
     for case in &s.cases {
         ts.add_test_case(case_xml(case, &same, r));
     }
