@@ -137,7 +137,6 @@ impl Session {
             }
             Err(p) => return Err(p),
         }
-        self.page_loaded().await;
         self.check_not_error_page(Some(url.as_str())).await.map(|_| ())
     }
 
@@ -149,10 +148,7 @@ impl Session {
         loop {
             let el = self.find(t, true, deadline.saturating_duration_since(Instant::now())).await?;
             match self.wd("click", el.click()).await {
-                Ok(()) => {
-                    self.page_loaded().await;
-                    return Ok(());
-                }
+                Ok(()) => return Ok(()),
                 Err(p) if p.type_ == ProblemType::Element && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }

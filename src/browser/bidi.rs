@@ -152,11 +152,20 @@ impl Bidi {
         args: &[Json],
         bound: Duration,
     ) -> Result<Option<Json>, String> {
-        if !self.tracks_navigation.load(Ordering::SeqCst)
-            || self.is_closed()
-            || self.journal.lock().map_or(true, |j| j.navigating(context))
-        {
+        if !self.tracks_navigation.load(Ordering::SeqCst) || self.is_closed() {
             return Ok(None);
+        }
+        if self.navigating(context) {
+            // WebDriver may already have said that the page loaded (a `goto`, a click) while
+            // the `load` event is still on its way: the answer to one more command comes after
+            // it, on the same socket. A navigation still under way after that is for WebDriver.
+            let params = json!({ "expression": "0", "target": { "context": context }, "awaitPromise": false });
+            if let Err(Failure::NoAnswer(m)) = self.exchange("script.evaluate", params, bound).await {
+                return Err(m);
+            }
+            if self.navigating(context) {
+                return Ok(None);
+            }
         }
         let params = json!({
             "functionDeclaration": format!("function () {{\n{body}\n}}"),
@@ -173,6 +182,11 @@ impl Bidi {
             Ok(_) | Err(Failure::Refused(_)) => Ok(None),
             Err(Failure::NoAnswer(m)) => Err(m),
         }
+    }
+
+    /// Whether the journal says a navigation of `context` is under way (or cannot say).
+    fn navigating(&self, context: &str) -> bool {
+        self.journal.lock().map_or(true, |j| j.navigating(context))
     }
 
     /// [`Bidi::call`], telling a command the browser refused from one it did not answer.

@@ -100,13 +100,19 @@ impl Session {
     }
 
     /// The document a navigation after event `mark` landed on (the final one after
-    /// redirects), once it has ended; `None` when the browser has not said within a moment (a
-    /// page with no document request of its own, such as a change of `#fragment`).
-    /// An error when the page cannot be judged: the BiDi connection closed, or requests of
-    /// this navigation may have been let go (over the journal's limit).
+    /// redirects), once it has ended; `None` when the browser has not said within a moment,
+    /// even after one more round trip to it (a page with no document request of its own, such
+    /// as a change of `#fragment`). An error when the page cannot be judged: the BiDi
+    /// connection closed, requests of this navigation may have been let go (over the
+    /// journal's limit), or its request was seen and its answer did not come within the
+    /// command timeout (the page has loaded, so the answer is only late: on a busy machine
+    /// the events can lag by seconds, and a page whose status is not known never passes as
+    /// one that answered well).
     async fn document_after(&self, eyes: &Eyes, mark: u64) -> Result<Option<super::journal::Request>, Problem> {
         let tab = self.tab(eyes).await?;
-        let deadline = Instant::now() + CATCH_UP;
+        let start = Instant::now();
+        let deadline = start + CATCH_UP;
+        let mut asked_again = false;
         loop {
             let (found, dropped) = match eyes.bidi.journal.lock() {
                 Ok(j) => (j.document(&eyes.scope, mark, &tab).cloned(), j.requests_dropped_at > mark),
@@ -124,7 +130,20 @@ impl Session {
                         "the page made more requests than the network journal keeps, so its status cannot be judged";
                     return Err(Problem::error(ProblemType::Browser, why));
                 }
-                _ if Instant::now() >= deadline => return Ok(None),
+                Some(d) if start.elapsed() >= self.cmd_timeout.max(CATCH_UP) => {
+                    let why = format!(
+                        "the browser said it requested {} but not what it answered within {}, so the page's status cannot be judged",
+                        d.url,
+                        crate::duration::human(self.cmd_timeout.max(CATCH_UP))
+                    );
+                    return Err(Problem::error(ProblemType::Browser, why));
+                }
+                None if Instant::now() >= deadline && !asked_again => {
+                    // Events sent before the answer to a command come before it.
+                    eyes.bidi.settle(&tab, CATCH_UP).await;
+                    asked_again = true;
+                }
+                None if Instant::now() >= deadline => return Ok(None),
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }

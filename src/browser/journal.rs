@@ -422,12 +422,6 @@ impl Journal {
             .find(|r| r.id == first.id && r.context == first.context)
     }
 
-    /// Forgets the navigations under way in `context`: WebDriver has just said its page has
-    /// loaded (the events saying so may still be on their way).
-    pub fn loaded(&mut self, context: &str) {
-        self.navigating.remove(context);
-    }
-
     /// Whether a navigation of `context` has started and not yet loaded (or failed).
     pub fn navigating(&self, context: &str) -> bool {
         self.navigating.contains(context)
@@ -619,9 +613,5 @@ mod tests {
             j.record(&nav(end, "tab"));
             assert!(!j.navigating("tab"), "{end}");
         }
-        // WebDriver said the page has loaded, before the event did.
-        j.record(&nav("browsingContext.navigationStarted", "tab"));
-        j.loaded("tab");
-        assert!(!j.navigating("tab"));
     }
 }

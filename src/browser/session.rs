@@ -187,17 +187,6 @@ impl Session {
         })
     }
 
-    /// After a WebDriver command that waits for the page to load (`goto`, a click): the
-    /// navigations started so far have ended, whether or not their events have come.
-    pub(super) async fn page_loaded(&self) {
-        if let Some(eyes) = &self.eyes
-            && let Ok(tab) = self.tab(eyes).await
-            && let Ok(mut j) = eyes.bidi.journal.lock()
-        {
-            j.loaded(&tab);
-        }
-    }
-
     /// The elements a target matches, in document order.
     pub(super) async fn find_all(&self, t: &Target) -> Result<Vec<fantoccini::elements::Element>, Problem> {
         Ok(self.candidates(t, false).await?.into_iter().map(|(el, _)| el).collect())
