@@ -286,6 +286,9 @@ impl Session {
             files.iter().map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
         let _ = writeln!(cx.log, "→ upload {target} ← {}", names.join(", "));
         let el = self.find(target, false, wait).await?;
+        if self.bidi_set_files(&el, &paths).await? {
+            return Ok(());
+        }
         self.wd("upload", el.send_keys(&paths.join("\n"))).await
     }
 

@@ -184,6 +184,28 @@ impl Bidi {
         }
     }
 
+    /// Sets the files of a file input in the tab `context` (`input.setFiles`, which fires its
+    /// `input` and `change` events): `Ok(true)` when set, `Ok(false)` when the browser refused
+    /// or the tab is between pages (WebDriver is then asked, and says why in its own words),
+    /// `Err` when no answer came within `bound`.
+    pub(super) async fn set_files(
+        &self,
+        context: &str,
+        element: &Json,
+        files: &[String],
+        bound: Duration,
+    ) -> Result<bool, String> {
+        if !self.tracks_navigation.load(Ordering::SeqCst) || self.is_closed() || self.navigating(context) {
+            return Ok(false);
+        }
+        let params = json!({ "context": context, "element": local_value(element), "files": files });
+        match self.exchange("input.setFiles", params, bound).await {
+            Ok(_) => Ok(true),
+            Err(Failure::Refused(_)) => Ok(false),
+            Err(Failure::NoAnswer(m)) => Err(m),
+        }
+    }
+
     /// Whether the journal says a navigation of `context` is under way (or cannot say).
     fn navigating(&self, context: &str) -> bool {
         self.journal.lock().map_or(true, |j| j.navigating(context))

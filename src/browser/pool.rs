@@ -464,10 +464,9 @@ impl Browsers {
             } else {
                 lease.bidi.close_context(&lease.context.id, bound).await.is_ok()
             };
-            let home = lease.home.clone();
-            let back =
-                removed && tokio::time::timeout(bound, s.client.switch_to_window(home)).await.is_ok_and(|r| r.is_ok());
-            if back && let Ok(mut idle) = self.idle.lock() {
+            // The session's current window may now be a closed tab: the next check's
+            // `open_context` switches to its own before any WebDriver command.
+            if removed && let Ok(mut idle) = self.idle.lock() {
                 idle.push(Warm {
                     id: s.id,
                     client: s.client.clone(),

@@ -187,6 +187,31 @@ impl Session {
         })
     }
 
+    /// Sets a file input's files over BiDi when the session has it and every path is a file
+    /// here (the browser would not say that one is missing): `false` when that cannot be done,
+    /// for WebDriver to do it (and to say why it cannot).
+    pub(super) async fn bidi_set_files(
+        &self,
+        el: &fantoccini::elements::Element,
+        paths: &[String],
+    ) -> Result<bool, Problem> {
+        let Some(eyes) = &self.eyes else { return Ok(false) };
+        if self.remote || !paths.iter().all(|p| Path::new(p).is_file()) {
+            return Ok(false);
+        }
+        let tab = self.tab(eyes).await?;
+        let element = serde_json::to_value(el).unwrap_or(Json::Null);
+        // Marks the session if the call is dropped before its answer (an interruption).
+        let mut call = Call { abandoned: &self.abandoned, answered: false };
+        let answer = eyes.bidi.set_files(&tab, &element, paths, self.cmd_timeout).await;
+        call.answered = answer.is_ok();
+        answer.map_err(|_| {
+            let why =
+                format!("the browser did not answer `upload` within {}", crate::duration::human(self.cmd_timeout));
+            Problem::error(ProblemType::Timeout, why)
+        })
+    }
+
     /// The elements a target matches, in document order.
     pub(super) async fn find_all(&self, t: &Target) -> Result<Vec<fantoccini::elements::Element>, Problem> {
         Ok(self.candidates(t, false).await?.into_iter().map(|(el, _)| el).collect())

@@ -24,6 +24,7 @@ fn main() {
             form_controls_keys_hover_eval_and_captures,
             fill_replaces_what_a_field_holds_with_trusted_input_and_fails_on_a_field_it_cannot_fill,
             an_element_hidden_in_any_way_is_never_clicked_or_filled,
+            an_upload_gives_the_page_the_file_with_trusted_input_and_change_events,
             eval_says_how_its_script_is_written_and_undefined_is_no_value,
             selectors_and_link_texts_are_interpolated_at_load,
             console_errors_fail_only_when_asked_for,
@@ -347,6 +348,37 @@ fn an_element_hidden_in_any_way_is_never_clicked_or_filled() {
     let covered = run.case_xml("click covered");
     assert!(covered.contains("<failure") || covered.contains("<error"), "a covered button was clicked: {covered}");
     assert!(run.stdout.contains("1 passed, "), "{}", run.show());
+}
+
+/// `upload` sets a file input's files (over BiDi when it can) as a user picking the file
+/// would: the page gets trusted `input` and `change` events and reads the file's real size. A
+/// wrong expectation of what the page shows still fails.
+fn an_upload_gives_the_page_the_file_with_trusted_input_and_change_events() {
+    let fx = fixture();
+    let size = std::fs::metadata(repo().join("suites/fixtures/smoke.png")).expect("the smoke fixture file").len();
+    let suite = Suite::new("pick").raw(&format!(
+        r##"name: pick
+base_url: ${{{{ env.BASE_URL }}}}
+checks:
+  - name: picked
+    browser:
+      - goto: /pick-file
+      - upload: {{ "#pick": fixtures/smoke.png }}
+      - see: {{ selector: "#picked", text: "input smoke.png {size}, change smoke.png {size}" }}
+  - name: a wrong size is not seen
+    browser:
+      - goto: /pick-file
+      - upload: {{ "#pick": fixtures/smoke.png }}
+      - see: {{ selector: "#picked", text: "input smoke.png 1, change smoke.png 1" }}
+        timeout: 500ms
+"##
+    ));
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    let ok = run.case_xml("picked");
+    assert!(!ok.contains("<failure") && !ok.contains("<error"), "{ok}");
+    let wrong = run.case_xml("a wrong size is not seen");
+    assert!(wrong.contains("<failure") && wrong.contains(&format!("change smoke.png {size}")), "{wrong}");
 }
 
 /// An arrow function with a block body is an expression whose value is the result, not a
