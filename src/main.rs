@@ -1,3 +1,6 @@
+// As in the library: nothing external is `unwrap`ped.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 fn main() {
     one_malloc_arena();
     std::process::exit(shakedown::app::main());

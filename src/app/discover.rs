@@ -65,10 +65,6 @@ pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     }
     let mut seen = std::collections::HashSet::new();
     out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-    let bytes: u64 = out.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-    if bytes >= LARGE_SUITES {
-        crate::LARGE_RUN.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
     Ok(out)
 }
 
@@ -76,6 +72,15 @@ pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
 /// memory is then allocated in huge pages, which cost a millisecond or two to set up and
 /// save a tenth to a third of the CPU of a run of ten thousand checks (README, "Benchmarks").
 const LARGE_SUITES: u64 = 128 * 1024;
+
+/// Sets [`crate::LARGE_RUN`] when the suite files to load are a large run's, before they are
+/// loaded (their trees are most of what it allocates).
+fn mark_large_run(files: &[PathBuf]) {
+    let bytes: u64 = files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    if bytes >= LARGE_SUITES {
+        crate::LARGE_RUN.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 /// The environment, `--env-file` on top, and `--var`s.
 pub fn load_context(args: &LoadArgs) -> Result<LoadContext, DiscoverError> {
@@ -127,6 +132,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, DiscoverError> {
 /// Loads every file, collecting suites and problems.
 pub fn load_all(args: &LoadArgs) -> Result<(Vec<Suite>, Vec<FileDiagnostics>), DiscoverError> {
     let files = find_suites(&args.paths)?;
+    mark_large_run(&files);
     let cx = load_context(args)?;
     let mut suites = Vec::new();
     let mut problems = Vec::new();
@@ -220,7 +226,25 @@ pub fn shard_of(name: &str, n: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::shard_of;
+    use super::{LARGE_SUITES, mark_large_run, shard_of};
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn suite_files_of_128_kib_in_all_make_a_large_run_and_smaller_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: u64| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, vec![b'#'; bytes as usize]).unwrap();
+            p
+        };
+        let half = LARGE_SUITES / 2;
+        let small = vec![file("a.yaml", half), file("b.yaml", half - 1)];
+        mark_large_run(&small);
+        assert!(!crate::LARGE_RUN.load(Ordering::SeqCst), "one byte short of the size is not large");
+        let large = vec![file("c.yaml", half), file("d.yaml", half), dir.path().join("missing.yaml")];
+        mark_large_run(&large);
+        assert!(crate::LARGE_RUN.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn the_shard_of_a_name_is_fixed_and_in_range() {

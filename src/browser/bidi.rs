@@ -139,9 +139,8 @@ impl Bidi {
     /// element id). A round trip over BiDi costs a few ms, where chromedriver's execute costs
     /// 10 to 20.
     ///
-    /// `Ok(None)` when it should go through WebDriver instead: the tab is between pages
-    /// (WebDriver waits for the next one to load before it runs a script; BiDi would run it in
-    /// the page being left), navigations are not tracked, the script threw, the browser
+    /// `Ok(None)` when it should go through WebDriver instead: not [`Bidi::ready`] (the tab
+    /// is between pages, say), the script threw, the browser
     /// refused the call or answered with a value that has no JSON. WebDriver then runs it
     /// and, if it fails again, says why in its own words. `Err` only when no answer came
     /// within `bound`.
@@ -152,20 +151,8 @@ impl Bidi {
         args: &[Json],
         bound: Duration,
     ) -> Result<Option<Json>, String> {
-        if !self.tracks_navigation.load(Ordering::SeqCst) || self.is_closed() {
+        if !self.ready(context, bound).await? {
             return Ok(None);
-        }
-        if self.navigating(context) {
-            // WebDriver may already have said that the page loaded (a `goto`, a click) while
-            // the `load` event is still on its way: the answer to one more command comes after
-            // it, on the same socket. A navigation still under way after that is for WebDriver.
-            let params = json!({ "expression": "0", "target": { "context": context }, "awaitPromise": false });
-            if let Err(Failure::NoAnswer(m)) = self.exchange("script.evaluate", params, bound).await {
-                return Err(m);
-            }
-            if self.navigating(context) {
-                return Ok(None);
-            }
         }
         let params = json!({
             "functionDeclaration": format!("function () {{\n{body}\n}}"),
@@ -186,7 +173,7 @@ impl Bidi {
 
     /// Sets the files of a file input in the tab `context` (`input.setFiles`, which fires its
     /// `input` and `change` events): `Ok(true)` when set, `Ok(false)` when the browser refused
-    /// or the tab is between pages (WebDriver is then asked, and says why in its own words),
+    /// or is not [`Bidi::ready`] (WebDriver is then asked, and says why in its own words),
     /// `Err` when no answer came within `bound`.
     pub(super) async fn set_files(
         &self,
@@ -195,7 +182,7 @@ impl Bidi {
         files: &[String],
         bound: Duration,
     ) -> Result<bool, String> {
-        if !self.tracks_navigation.load(Ordering::SeqCst) || self.is_closed() || self.navigating(context) {
+        if !self.ready(context, bound).await? {
             return Ok(false);
         }
         let params = json!({ "context": context, "element": local_value(element), "files": files });
@@ -206,9 +193,36 @@ impl Bidi {
         }
     }
 
+    /// Whether a command of ours may act on the page in tab `context` over BiDi: the
+    /// connection is open, navigations are followed, and none of that tab is under way.
+    /// WebDriver may already have said that the page loaded (a `goto`, a click) while the
+    /// `load` event is still on its way: the answer to one more command comes after it, on the
+    /// same socket. A navigation still under way after that is for WebDriver, which waits for
+    /// the page before it acts; BiDi would act on the page being left. `Err` only when that
+    /// command got no answer within `bound`.
+    async fn ready(&self, context: &str, bound: Duration) -> Result<bool, String> {
+        if !self.tracks_navigation.load(Ordering::SeqCst) || self.is_closed() {
+            return Ok(false);
+        }
+        if self.navigating(context) {
+            if let Err(Failure::NoAnswer(m)) = self.round_trip(context, bound).await {
+                return Err(m);
+            }
+            return Ok(!self.navigating(context));
+        }
+        Ok(true)
+    }
+
     /// Whether the journal says a navigation of `context` is under way (or cannot say).
     fn navigating(&self, context: &str) -> bool {
         self.journal.lock().map_or(true, |j| j.navigating(context))
+    }
+
+    /// The least command the page in `context` answers: what the browser sent before its
+    /// answer (events, the page's log) has come in by the time it does.
+    async fn round_trip(&self, context: &str, bound: Duration) -> Result<Json, Failure> {
+        let params = json!({ "expression": "0", "target": { "context": context }, "awaitPromise": false });
+        self.exchange("script.evaluate", params, bound).await
     }
 
     /// [`Bidi::call`], telling a command the browser refused from one it did not answer.
@@ -254,8 +268,7 @@ impl Bidi {
     /// Waits until the page in `context` has run what it was running: what it logged before
     /// this has reached the journal (its messages come in order with the script's answer).
     pub(super) async fn settle(&self, context: &str, bound: Duration) {
-        let params = json!({ "expression": "0", "target": { "context": context }, "awaitPromise": false });
-        let _ = self.call("script.evaluate", params, bound).await;
+        let _ = self.round_trip(context, bound).await;
     }
 
     /// A fresh user context with one tab in it.

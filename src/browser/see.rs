@@ -198,10 +198,7 @@ impl Session {
                 match elements.next() {
                     Some(Json::Null) => Found::Nothing,
                     Some(e) => match e.get(ELEMENT_KEY).and_then(Json::as_str) {
-                        Some(id) => Found::Element(fantoccini::elements::Element::from_element_id(
-                            self.client.clone(),
-                            id.to_string().into(),
-                        )),
+                        Some(id) => Found::Element(self.element(id)),
                         None => Found::Ask,
                     },
                     None => Found::Ask,

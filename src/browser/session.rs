@@ -176,15 +176,7 @@ impl Session {
     async fn bidi_script(&self, what: &str, body: &str, args: &[Json]) -> Result<Option<Json>, Problem> {
         let Some(eyes) = &self.eyes else { return Ok(None) };
         let tab = self.tab(eyes).await?;
-        // Marks the session if the call is dropped before its answer (an interruption).
-        let mut call = Call { abandoned: &self.abandoned, answered: false };
-        let answer = eyes.bidi.script(&tab, body, args, self.cmd_timeout).await;
-        call.answered = answer.is_ok();
-        answer.map_err(|_| {
-            let why =
-                format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout));
-            Problem::error(ProblemType::Timeout, why)
-        })
+        self.over_bidi(what, eyes.bidi.script(&tab, body, args, self.cmd_timeout)).await
     }
 
     /// Sets a file input's files over BiDi when the session has it and every path is a file
@@ -201,15 +193,26 @@ impl Session {
         }
         let tab = self.tab(eyes).await?;
         let element = serde_json::to_value(el).unwrap_or(Json::Null);
-        // Marks the session if the call is dropped before its answer (an interruption).
+        self.over_bidi("upload", eyes.bidi.set_files(&tab, &element, paths, self.cmd_timeout)).await
+    }
+
+    /// Bounds a BiDi command of ours as [`Session::wd`] does a WebDriver one: its only error
+    /// is having no answer within the command timeout, and the session is marked when that
+    /// happens or the command is dropped before its answer (an interruption).
+    async fn over_bidi<T>(&self, what: &str, fut: impl Future<Output = Result<T, String>>) -> Result<T, Problem> {
         let mut call = Call { abandoned: &self.abandoned, answered: false };
-        let answer = eyes.bidi.set_files(&tab, &element, paths, self.cmd_timeout).await;
+        let answer = fut.await;
         call.answered = answer.is_ok();
         answer.map_err(|_| {
             let why =
-                format!("the browser did not answer `upload` within {}", crate::duration::human(self.cmd_timeout));
+                format!("the browser did not answer `{what}` within {}", crate::duration::human(self.cmd_timeout));
             Problem::error(ProblemType::Timeout, why)
         })
+    }
+
+    /// The element with WebDriver id `id` (a BiDi shared id is one).
+    pub(super) fn element(&self, id: &str) -> fantoccini::elements::Element {
+        fantoccini::elements::Element::from_element_id(self.client.clone(), id.to_string().into())
     }
 
     /// The elements a target matches, in document order.
@@ -222,8 +225,6 @@ impl Session {
     /// an XPath is looked up by a script over BiDi when it can be, else (and for link text)
     /// with WebDriver, which also says what is wrong with a selector that is not valid.
     async fn candidates(&self, t: &Target, shown: bool) -> Result<Vec<(fantoccini::elements::Element, bool)>, Problem> {
-        let element =
-            |id: &str| fantoccini::elements::Element::from_element_id(self.client.clone(), id.to_string().into());
         if t.how != How::LinkText {
             let args = [json!(t.how == How::XPath), json!(t.value), json!(shown)];
             if let Some(answer) = self.bidi_script("find element", FIND_ALL, &args).await?
@@ -233,7 +234,7 @@ impl Session {
                     found.iter().map(|e| e.get(super::bidi::ELEMENT_KEY).and_then(Json::as_str)).collect();
                 if let Some(ids) = ids {
                     let surely = |i: usize| sure.get(i).and_then(Json::as_bool).unwrap_or(false);
-                    return Ok(ids.into_iter().enumerate().map(|(i, id)| (element(id), surely(i))).collect());
+                    return Ok(ids.into_iter().enumerate().map(|(i, id)| (self.element(id), surely(i))).collect());
                 }
             }
         }
