@@ -11,7 +11,7 @@
 // an error with a message. Tests may.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-/// Set once a run is known to be large (see [`app::discover::find_suites`]): from then on the
+/// Set once a run is known to be large (when the suites are loaded, `load_all` in `app/discover.rs`): from then on the
 /// binary's allocator serves new blocks from mimalloc on transparent huge pages (`main.rs`).
 pub static LARGE_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
