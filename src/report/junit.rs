@@ -306,4 +306,55 @@ mod tests {
         let t = head_and_tail(&s, 1000);
         assert!(t.starts_with("HEAD") && t.ends_with("TAIL") && t.len() < 1100, "{}", t.len());
     }
+
+    /// The patched strip-ansi-escapes (vendor/, which quick-junit strips every string with)
+    /// returns text without control characters as it is: it must give what the escape parser
+    /// gives, on such text and on text just beside it.
+    #[test]
+    fn the_patched_strip_gives_what_the_escape_parser_gives() {
+        use std::io::Write;
+        let parser = |b: &[u8]| -> Vec<u8> {
+            let mut w = strip_ansi_escapes::Writer::new(Vec::new());
+            w.write_all(b).unwrap();
+            w.into_inner().unwrap()
+        };
+        let pieces: [&[u8]; 16] = [
+            b"plain",
+            b"\n",
+            b"\t",
+            b"\r",
+            b"\x1b[31m",
+            b"\x1b",
+            b"\x7f",
+            b"\x00",
+            "\u{85}".as_bytes(),
+            "\u{9b}".as_bytes(),
+            "\u{a0}".as_bytes(),
+            "\u{c2}\u{9f}".as_bytes(),
+            "→ ✓ 中文 🙂".as_bytes(),
+            b"\xc2",
+            b"\xff",
+            b"]]> <&>",
+        ];
+        let mut fast = 0;
+        // Every sequence of up to three pieces.
+        let mut cases: Vec<Vec<u8>> = vec![Vec::new()];
+        for a in pieces {
+            cases.push(a.to_vec());
+            for b in pieces {
+                cases.push([a, b].concat());
+                for c in pieces {
+                    cases.push([a, b, c].concat());
+                }
+            }
+        }
+        for case in &cases {
+            let got = strip_ansi_escapes::strip(case);
+            assert_eq!(got, parser(case), "{:?}", String::from_utf8_lossy(case));
+            fast += usize::from(got == *case);
+        }
+        // Text that holds no control character is common here, so the fast path is exercised.
+        assert!(fast > 100, "{fast} of {} cases came back unchanged", cases.len());
+        assert_eq!(strip_ansi_escapes::strip("a\x1b[1mb\tc\u{85}d\n"), b"abcd\n");
+    }
 }
