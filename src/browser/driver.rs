@@ -55,13 +55,38 @@ impl LocalDriver {
             if tokio::time::timeout(Duration::from_secs(3), self.child.wait()).await.is_err() {
                 let _ = killpg(group, Signal::SIGKILL);
             }
-            // Browsers may outlive the driver by a moment: make sure the group is gone.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Browsers may outlive the driver by a moment: give them that moment (at most
+            // 100 ms), then make sure the group is gone.
+            let mut poll = crate::poll::Poll::new(Duration::from_millis(100)).max_pause(Duration::from_millis(5));
+            while group_runs(pid) && poll.next().await {}
             let _ = killpg(group, Signal::SIGKILL);
         }
         let _ = self.child.kill().await;
         let _ = self.child.wait().await;
     }
+}
+
+/// Whether a process of the group still runs. An orphan that has ended stays in the group, as a
+/// zombie, until init reaps it (seen here: up to 2 s), and Chromium leaves some (its crash
+/// handlers, a helper or two) however it ends: those are not waited for.
+#[cfg(target_os = "linux")]
+fn group_runs(group: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return true };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        // `pid (comm) state ppid pgrp …`: the command may hold spaces and parentheses.
+        let mut rest = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace()).into_iter().flatten();
+        let (state, pgrp) = (rest.next(), rest.nth(1));
+        pgrp.and_then(|g| g.parse::<i32>().ok()) == Some(group) && !matches!(state, Some("Z" | "X"))
+    })
+}
+
+/// Whether a process of the group is left (elsewhere zombies cannot be told apart).
+#[cfg(all(unix, not(target_os = "linux")))]
+fn group_runs(group: i32) -> bool {
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), None).is_ok()
 }
 
 pub(super) fn free_port() -> std::io::Result<u16> {
@@ -84,4 +109,29 @@ pub(super) fn find_program(explicit: Option<&Path>, names: &[&str], fallbacks: &
         }
     }
     fallbacks.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::group_runs;
+    use std::os::unix::process::CommandExt;
+
+    /// A group runs while a process of it runs; one that has ended and is not yet reaped (a
+    /// zombie, as Chromium's orphans are until init reaps them) is not waited for.
+    #[test]
+    fn a_group_runs_until_its_processes_end_even_unreaped() {
+        let mut child = std::process::Command::new("sleep").arg("30").process_group(0).spawn().unwrap();
+        let group = i32::try_from(child.id()).unwrap();
+        assert!(group_runs(group), "a sleeping process is running");
+        child.kill().unwrap();
+        // Not reaped yet: a zombie, or on its way there.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while group_runs(group) {
+            assert!(std::time::Instant::now() < deadline, "a killed, unreaped process still counts as running");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), None).is_ok(), "the zombie is still there");
+        child.wait().unwrap();
+        assert!(!group_runs(group));
+    }
 }
