@@ -147,7 +147,12 @@ impl Session {
         let deadline = Instant::now() + wait;
         loop {
             let el = self.find(t, true, deadline.saturating_duration_since(Instant::now())).await?;
-            match self.wd("click", el.click()).await {
+            let clicked = match self.bidi_click(&el).await {
+                Ok(Some(())) => Ok(()),
+                Ok(None) => self.wd("click", el.click()).await,
+                Err(p) => Err(p),
+            };
+            match clicked {
                 Ok(()) => return Ok(()),
                 Err(p) if p.type_ == ProblemType::Element && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -193,6 +193,38 @@ impl Bidi {
         }
     }
 
+    /// Clicks at (`x`, `y`) of the viewport of tab `context` with the left mouse button, as
+    /// trusted input (`input.performActions`: the browser's own mouse events). Each click has a
+    /// pointer of its own, so that two quick clicks on one spot are two clicks, not a double
+    /// click. `Ok(false)` when the browser refused it.
+    pub(super) async fn pointer_click(&self, context: &str, x: i64, y: i64, bound: Duration) -> Result<bool, String> {
+        let pointer = format!("shakedown-click-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
+        let params = json!({ "context": context, "actions": [{
+            "type": "pointer", "id": pointer, "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "x": x, "y": y, "origin": "viewport" },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerUp", "button": 0 },
+            ],
+        }]});
+        match self.exchange("input.performActions", params, bound).await {
+            Ok(_) => Ok(true),
+            Err(Failure::Refused(_)) => Ok(false),
+            Err(Failure::NoAnswer(m)) => Err(m),
+        }
+    }
+
+    /// The number of the last event the journal took in.
+    pub(super) fn seq(&self) -> u64 {
+        self.journal.lock().map_or(0, |j| j.seq())
+    }
+
+    /// Whether a navigation of `context` started after event `mark`, and whether one is under
+    /// way (both `true` when the journal cannot say).
+    pub(super) fn navigation_since(&self, context: &str, mark: u64) -> (bool, bool) {
+        self.journal.lock().map_or((true, true), |j| (j.started_since(context, mark), j.navigating(context)))
+    }
+
     /// Whether a command of ours may act on the page in tab `context` over BiDi: the
     /// connection is open, navigations are followed, and none of that tab is under way.
     /// WebDriver may already have said that the page loaded (a `goto`, a click) while the

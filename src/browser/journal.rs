@@ -136,6 +136,8 @@ pub(super) struct Journal {
     /// The browsing contexts with a navigation under way: started, and not yet loaded, failed
     /// or given up.
     navigating: HashSet<String>,
+    /// The event number of the last navigation each browsing context started.
+    started: HashMap<String, u64>,
 }
 
 /// The text of a BiDi string, or of a header's `{ type: string, value }`.
@@ -207,6 +209,7 @@ impl Journal {
             "network.fetchError" => self.fetch_error(params),
             "browsingContext.navigationStarted" => {
                 if let Some(c) = opt_str(params.get("context")) {
+                    self.started.insert(c.clone(), self.seq);
                     self.navigating.insert(c);
                 }
             }
@@ -420,6 +423,11 @@ impl Journal {
             .rev()
             .take_while(|r| r.seq > since)
             .find(|r| r.id == first.id && r.context == first.context)
+    }
+
+    /// Whether a navigation of `context` started after event number `mark`.
+    pub fn started_since(&self, context: &str, mark: u64) -> bool {
+        self.started.get(context).is_some_and(|&n| n > mark)
     }
 
     /// Whether a navigation of `context` has started and not yet loaded (or failed).

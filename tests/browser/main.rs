@@ -24,6 +24,7 @@ fn main() {
             form_controls_keys_hover_eval_and_captures,
             fill_replaces_what_a_field_holds_with_trusted_input_and_fails_on_a_field_it_cannot_fill,
             an_element_hidden_in_any_way_is_never_clicked_or_filled,
+            a_click_that_leaves_the_page_is_judged_on_the_page_it_opened,
             an_upload_gives_the_page_the_file_with_trusted_input_and_change_events,
             eval_says_how_its_script_is_written_and_undefined_is_no_value,
             selectors_and_link_texts_are_interpolated_at_load,
@@ -348,6 +349,42 @@ fn an_element_hidden_in_any_way_is_never_clicked_or_filled() {
     let covered = run.case_xml("click covered");
     assert!(covered.contains("<failure") || covered.contains("<error"), "a covered button was clicked: {covered}");
     assert!(run.stdout.contains("1 passed, "), "{}", run.show());
+}
+
+/// A click waits for the page it opened, by a form or by a link, however slowly that page
+/// answers: what comes after it never judges the page being left (which says `before`, and
+/// has `#here`, for another 400 ms). A click that opens nothing, one below the fold and two quick clicks (two
+/// clicks, not a double click) work as a user's would.
+fn a_click_that_leaves_the_page_is_judged_on_the_page_it_opened() {
+    let fx = fixture();
+    let mut yaml = String::from("name: leave\nbase_url: ${{ env.BASE_URL }}\nchecks:\n");
+    let check = |name: &str, steps: &str| format!("  - name: {name}\n    browser:\n      - goto: /slow-leave\n{steps}");
+    for how in ["post", "link"] {
+        yaml.push_str(&check(&format!("{how} opens"), &format!("      - click: \"#{how}\"\n      - see: {{ selector: \"#state\", text: after }}\n        timeout: 300ms\n")));
+        yaml.push_str(&check(&format!("{how} leaves before"), &format!("      - click: \"#{how}\"\n      - see: {{ selector: \"#state\", text: before }}\n        timeout: 300ms\n")));
+        yaml.push_str(&check(
+            &format!("{how} leaves here"),
+            &format!("      - click: \"#{how}\"\n      - see: \"#here\"\n        timeout: 300ms\n"),
+        ));
+    }
+    yaml.push_str(&check("stay", "      - click: \"#stay\"\n      - see: { selector: \"#state\", text: stayed }\n"));
+    yaml.push_str(&check("low", "      - click: \"#low\"\n      - see: { selector: \"#state\", text: low }\n"));
+    yaml.push_str(&check("twice", "      - click: \"#twice\"\n      - click: \"#twice\"\n      - see: { selector: \"#count\", text: \"2 clicks, 0 double\" }\n"));
+    let suite = Suite::new("leave").raw(&yaml);
+    let run = run_suite(&fx, &suite, &[]);
+    assert_eq!(run.code, 1, "{}", run.show());
+    for name in ["post opens", "link opens", "stay", "low", "twice"] {
+        let c = run.case_xml(name);
+        assert!(!c.contains("<failure") && !c.contains("<error"), "{name}: {c}");
+    }
+    for name in ["post leaves before", "link leaves before"] {
+        let c = run.case_xml(name);
+        assert!(c.contains("<failure") && c.contains("before"), "{name} judged the page it left: {c}");
+    }
+    for name in ["post leaves here", "link leaves here"] {
+        let c = run.case_xml(name);
+        assert!(c.contains("<failure") && c.contains("#here"), "{name} judged the page it left: {c}");
+    }
 }
 
 /// `upload` sets a file input's files (over BiDi when it can) as a user picking the file
