@@ -202,14 +202,16 @@ impl Session {
     ///   the viewport (scrolled into view first when none of it is in view); what is there must
     ///   be the element or one inside it, else the click is intercepted, as WebDriver says;
     /// - the browser clicks there as a mouse does (trusted events);
-    /// - when the page began to go elsewhere (a `navigate` event for another document, or a
-    ///   form submitted to this tab and not stopped), its page is waited for, as WebDriver's
-    ///   click waits. The page tells that at once; the browser's own navigation events may come
-    ///   after the click's answer, and even WebDriver, asked right then, can answer from the
-    ///   page being left.
+    /// - when the page began to go elsewhere (a `navigate` event for another document that the
+    ///   page neither stopped nor took over, a form submitted to this tab and not stopped, or
+    ///   `form.submit()`, which fires no event), or the journal has seen a navigation start,
+    ///   its page is waited for, as WebDriver's click waits. The page tells that at once; the
+    ///   browser's own navigation events may come after the click's answer, and even
+    ///   WebDriver, asked right then, can answer from the page being left.
     ///
-    /// `Ok(None)` when it is for WebDriver: no BiDi, the tab between pages, or an element our
-    /// script does not judge (an `<option>`, one in a shadow tree, none of it on screen).
+    /// `Ok(None)` when it is for WebDriver: no BiDi, no Navigation API in the page (to watch
+    /// it with), the tab between pages, or an element our script does not judge (an
+    /// `<option>`, one in a shadow tree, none of it on screen).
     pub(super) async fn bidi_click(&self, el: &fantoccini::elements::Element) -> Result<Option<()>, Problem> {
         let Some(eyes) = &self.eyes else { return Ok(None) };
         let arg = serde_json::to_value(el).unwrap_or(Json::Null);
@@ -233,7 +235,8 @@ impl Session {
         }
         // `None`: the tab is already between pages.
         let after = self.bidi_script("click", CLICK_AFTER, &[]).await?;
-        if after.as_ref().and_then(Json::as_str) == Some("stays") {
+        // A navigation the journal has already seen start is waited for, whatever the page said.
+        if after.as_ref().and_then(Json::as_str) == Some("stays") && !eyes.bidi.navigation_since(&tab, mark).0 {
             return Ok(Some(()));
         }
         self.page_after_click(eyes, &tab, mark).await.map(Some)
@@ -518,11 +521,12 @@ impl Drop for Call<'_> {
 
 /// Where a click on `arguments[0]` lands, as WebDriver's element click finds it: the centre of
 /// the element's first box, clipped to the viewport (scrolled into view first when none of it
-/// is in view); the element or one inside it must be what is hit there. `{x, y}`, `{covered}`
+/// is in view, or when something else is hit there: a scrolling box may clip it); the element
+/// or one inside it must be what is hit there. `{x, y}`, `{covered}`
 /// with what is hit instead, or `{}` for WebDriver to judge. With `{x, y}`, it starts watching
 /// for the page going elsewhere, which [`CLICK_AFTER`] reads.
 const CLICK_SPOT: &str = r#"var e = arguments[0];
-if (!e || !e.isConnected || e.getRootNode() !== document || e.tagName === 'OPTION' || e.closest('select')) return {};
+if (!window.navigation || !e || !e.isConnected || e.getRootNode() !== document || e.tagName === 'OPTION' || e.closest('select')) return {};
 function spot() {
   var r = e.getClientRects()[0];
   if (!r) return null;
@@ -531,40 +535,56 @@ function spot() {
   if (right <= left || bottom <= top) return null;
   return { x: Math.floor((left + right) / 2), y: Math.floor((top + bottom) / 2) };
 }
-var at = spot();
-if (!at) { e.scrollIntoView({ behavior: 'instant', block: 'end', inline: 'nearest' }); at = spot(); }
-if (!at) return {};
-var hit = document.elementFromPoint(at.x, at.y);
-if (!hit || !(hit === e || e.contains(hit))) {
-  var tag = function (n) { if (!n) return 'nothing'; var t = n.outerHTML || String(n); var i = t.indexOf('>'); t = i < 0 ? t : t.slice(0, i + 1); return t.length > 200 ? t.slice(0, 199) + '…' : t; };
+function reaches(at) { var hit = document.elementFromPoint(at.x, at.y); return hit && (hit === e || e.contains(hit)) ? null : (hit || 'nothing'); }
+var at = spot(), hit = at && reaches(at);
+if (!at || hit) {
+  // Not in view, or clipped by a scrolling box: scrolled into view, as WebDriver does.
+  e.scrollIntoView({ behavior: 'instant', block: 'end', inline: 'nearest' });
+  at = spot();
+  if (!at) return {};
+  hit = reaches(at);
+}
+if (hit) {
+  var tag = function (n) { if (typeof n === 'string') return n; var t = n.outerHTML || String(n); var i = t.indexOf('>'); t = i < 0 ? t : t.slice(0, i + 1); return t.length > 200 ? t.slice(0, 199) + '…' : t; };
   return { covered: 'Element ' + tag(e) + ' is not clickable at point (' + at.x + ', ' + at.y + '). Other element would receive the click: ' + tag(hit) };
 }
 if (window.__shakedownClick) window.__shakedownClick.off();
-var watch = { leaves: false, submit: null };
-var onNavigate = function (ev) { if (!(ev.destination && ev.destination.sameDocument) && !ev.downloadRequest) watch.leaves = true; };
+var watch = { navigate: null, submit: null, sent: null, entry: navigation.currentEntry && navigation.currentEntry.key };
+var onNavigate = function (ev) { if (!(ev.destination && ev.destination.sameDocument) && !ev.downloadRequest) watch.navigate = ev; };
 var onSubmit = function (ev) { watch.submit = ev; };
-if (window.navigation) window.navigation.addEventListener('navigate', onNavigate);
+// `form.submit()` sends a form without a `submit` event, and the browser leaves in a later task.
+var proto = HTMLFormElement.prototype, submit = proto.submit;
+proto.submit = function () { if (!watch.sent) watch.sent = this; return submit.apply(this, arguments); };
+navigation.addEventListener('navigate', onNavigate);
 window.addEventListener('submit', onSubmit, true);
-watch.off = function () { if (window.navigation) window.navigation.removeEventListener('navigate', onNavigate); window.removeEventListener('submit', onSubmit, true); };
+watch.off = function () {
+  navigation.removeEventListener('navigate', onNavigate);
+  window.removeEventListener('submit', onSubmit, true);
+  if (proto.submit !== submit) proto.submit = submit;
+};
 window.__shakedownClick = watch;
 return at;"#;
 
 /// After a click: `stays` when the page did not begin to go elsewhere, `leaves` when it did,
-/// `gone` when this is already another document.
+/// `gone` when this is already another document. A navigation the page stopped or took over
+/// itself (a router on the Navigation API) stays.
 const CLICK_AFTER: &str = r#"var w = window.__shakedownClick;
 if (!w) return 'gone';
 delete window.__shakedownClick;
 w.off();
-if (w.leaves) return 'leaves';
-var s = w.submit;
-if (s && !s.defaultPrevented && s.target && s.target.tagName === 'FORM') {
-  var f = s.target, b = s.submitter;
-  var attr = function (n, a) { return n && n.getAttribute(a); };
+var n = w.navigate;
+var entry = navigation.currentEntry && navigation.currentEntry.key;
+if (n && !n.defaultPrevented && entry === w.entry) return 'leaves';
+var attr = function (x, a) { return x && x.getAttribute(a); };
+var here = function (f, b) {
   var method = (attr(b, 'formmethod') || attr(f, 'method') || 'get').toLowerCase();
   var base = document.querySelector('base[target]');
   var target = (attr(b, 'formtarget') || attr(f, 'target') || (base && base.getAttribute('target')) || '').toLowerCase();
-  if (method !== 'dialog' && (target === '' || target === '_self' || target === '_top' || target === '_parent')) return 'leaves';
-}
+  return method !== 'dialog' && (target === '' || target === '_self' || target === '_top' || target === '_parent');
+};
+var s = w.submit;
+if (s && !s.defaultPrevented && s.target && s.target.tagName === 'FORM' && here(s.target, s.submitter)) return 'leaves';
+if (w.sent && here(w.sent, null)) return 'leaves';
 return 'stays';"#;
 
 #[cfg(test)]
