@@ -186,11 +186,7 @@ impl Bidi {
             return Ok(false);
         }
         let params = json!({ "context": context, "element": local_value(element), "files": files });
-        match self.exchange("input.setFiles", params, bound).await {
-            Ok(_) => Ok(true),
-            Err(Failure::Refused(_)) => Ok(false),
-            Err(Failure::NoAnswer(m)) => Err(m),
-        }
+        self.done("input.setFiles", params, bound).await
     }
 
     /// Clicks at (`x`, `y`) of the viewport of tab `context` with the left mouse button, as
@@ -207,7 +203,13 @@ impl Bidi {
                 { "type": "pointerUp", "button": 0 },
             ],
         }]});
-        match self.exchange("input.performActions", params, bound).await {
+        self.done("input.performActions", params, bound).await
+    }
+
+    /// A command whose answer says only that it was done: `Ok(true)` when it was, `Ok(false)`
+    /// when the browser refused it, `Err` when no answer came within `bound`.
+    async fn done(&self, method: &str, params: Json, bound: Duration) -> Result<bool, String> {
+        match self.exchange(method, params, bound).await {
             Ok(_) => Ok(true),
             Err(Failure::Refused(_)) => Ok(false),
             Err(Failure::NoAnswer(m)) => Err(m),
@@ -265,12 +267,7 @@ impl Bidi {
             w.insert(id, tx);
         }
         let exchange = async {
-            if self.closed.load(Ordering::SeqCst) {
-                return Err(Failure::Refused(format!("the BiDi connection is closed, so `{method}` cannot be sent")));
-            }
-            let text = json!({ "id": id, "method": method, "params": params }).to_string();
-            let sent = self.sink.lock().await.send(Message::text(text)).await;
-            sent.map_err(|e| Failure::Refused(format!("cannot send `{method}` over BiDi: {e}")))?;
+            self.send(id, method, params).await.map_err(Failure::Refused)?;
             let answer =
                 rx.await.map_err(|_| Failure::Refused(format!("the BiDi connection closed during `{method}`")))?;
             if answer.get("type").and_then(Json::as_str) == Some("error") {
@@ -292,17 +289,21 @@ impl Bidi {
         r
     }
 
-    /// Sends a command whose answer nobody waits for (it is dropped when it comes).
-    async fn post(&self, method: &str, params: Json, bound: Duration) -> Result<(), String> {
+    /// Sends command `id`, unless the connection is closed.
+    async fn send(&self, id: u64, method: &str, params: Json) -> Result<(), String> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(format!("the BiDi connection is closed, so `{method}` cannot be sent"));
         }
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let text = json!({ "id": id, "method": method, "params": params }).to_string();
-        let send = async { self.sink.lock().await.send(Message::text(text)).await };
-        match tokio::time::timeout(bound, send).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("cannot send `{method}` over BiDi: {e}")),
+        let sent = self.sink.lock().await.send(Message::text(text)).await;
+        sent.map_err(|e| format!("cannot send `{method}` over BiDi: {e}"))
+    }
+
+    /// Sends a command whose answer nobody waits for (it is dropped when it comes).
+    async fn post(&self, method: &str, params: Json, bound: Duration) -> Result<(), String> {
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        match tokio::time::timeout(bound, self.send(id, method, params)).await {
+            Ok(sent) => sent,
             Err(_) => Err(format!("cannot send `{method}` over BiDi within {}", crate::duration::human(bound))),
         }
     }

@@ -247,8 +247,8 @@ impl Session {
     /// the page load timeout, as WebDriver's click waits.
     async fn page_after_click(&self, eyes: &super::eyes::Eyes, tab: &str, mark: u64) -> Result<(), Problem> {
         let load = if self.page_load.is_zero() { self.cmd_timeout } else { self.page_load };
-        let started_by = Instant::now() + Duration::from_secs(2);
-        let loaded_by = Instant::now() + load;
+        let clicked = Instant::now();
+        let (started_by, loaded_by) = (clicked + Duration::from_secs(2), clicked + load);
         loop {
             let (started, under_way) = eyes.bidi.navigation_since(tab, mark);
             if started && !under_way {
