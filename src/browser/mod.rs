@@ -86,12 +86,21 @@ pub const CHROME_ARGS: &[&str] = &[
 /// Different names can give the same slug ("Login", "login"; "Größe", "Grüße"): a check's
 /// folder comes from [`claim_folder`].
 pub fn slug(s: &str) -> String {
-    let mut out: String =
-        s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    while out.contains("--") {
-        out = out.replace("--", "-");
+    // In one pass (it is made for every check of every run): a run of `-` is kept as one, and
+    // none at the start or the end; then the first 60 characters.
+    let mut out = String::with_capacity(s.len().min(64));
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
     }
-    out.trim_matches('-').chars().take(60).collect()
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out.truncate(60); // all ASCII by now
+    out
 }
 
 /// A folder for a check's artifacts that no other check of the suite has: its [`slug`], then
@@ -103,14 +112,19 @@ pub fn claim_folder(taken: &mut std::collections::HashSet<String>, name: &str) -
         s if s.is_empty() => "check".to_string(),
         s => s,
     };
-    let mut candidate = base.clone();
-    for n in 2.. {
-        if !is_attempt_folder(&candidate) && taken.insert(candidate.clone()) {
-            break;
-        }
-        candidate = format!("{base}-{n}");
+    if !is_attempt_folder(&base) && !taken.contains(&base) {
+        taken.insert(base.clone());
+        return base;
     }
-    candidate
+    let mut n = 2u64;
+    loop {
+        let candidate = format!("{base}-{n}");
+        if !is_attempt_folder(&candidate) && !taken.contains(&candidate) {
+            taken.insert(candidate.clone());
+            return candidate;
+        }
+        n += 1;
+    }
 }
 
 fn is_attempt_folder(name: &str) -> bool {
@@ -120,6 +134,18 @@ fn is_attempt_folder(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slug_is_lower_case_letters_and_digits_joined_by_single_dashes() {
+        assert_eq!(slug("  Log in, then POST /api/v2!  "), "log-in-then-post-api-v2");
+        assert_eq!(slug("--a--b--"), "a-b");
+        assert_eq!(slug("Größe"), "gr-e");
+        assert_eq!(slug("✓ ✓"), "");
+        // The first 60 characters of the whole slug: a dash there is kept.
+        let long = format!("{} b", "a".repeat(59));
+        assert_eq!(slug(&long), format!("{}-", "a".repeat(59)));
+        assert_eq!(slug(&"x".repeat(100)), "x".repeat(60));
+    }
 
     #[test]
     fn names_that_share_a_slug_get_folders_of_their_own() {

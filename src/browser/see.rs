@@ -7,7 +7,6 @@ use crate::judge;
 use crate::result::{Problem, ProblemType};
 use fantoccini::Locator;
 use serde_json::{Value as Json, json};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::bidi::ELEMENT_KEY;
@@ -112,9 +111,7 @@ impl Session {
             // A page still loading could hold a negative assertion ("no error banner") only
             // because the banner has not arrived yet: a `see` holds on a loaded page.
             if verdict.findings.is_empty() && page.complete {
-                for l in &verdict.log {
-                    let _ = writeln!(cx.log, "{l}");
-                }
+                cx.log.push_str(&verdict.log);
                 return Ok(());
             }
             // The application already says it failed: waiting longer only costs time. Not when

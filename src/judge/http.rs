@@ -6,6 +6,7 @@ use super::predicate::{Mismatch, describe, eval};
 use super::show::normalize_ws;
 use crate::suite::{AssertKind, Assertion, Capture, CaptureSource, HtmlTarget, JsonQuery, Sha256Source, StatusPattern};
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Judges all of a step's assertions against an HTTP exchange. Parses HTML once if needed.
@@ -14,10 +15,12 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
     let mut html: Option<scraper::Html> = None;
     for a in expect {
         let (subject, result) = match &a.kind {
-            AssertKind::Status(patterns) => ("status".to_string(), status(patterns, ex)),
-            AssertKind::ImplicitStatus => ("status (implicit 2xx)".to_string(), status(&[StatusPattern::Class(2)], ex)),
+            AssertKind::Status(patterns) => (Cow::Borrowed("status"), status(patterns, ex)),
+            AssertKind::ImplicitStatus => {
+                (Cow::Borrowed("status (implicit 2xx)"), status(&[StatusPattern::Class(2)], ex))
+            }
             AssertKind::Url(pred) => {
-                ("url".to_string(), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false))
+                (Cow::Borrowed("url"), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false))
             }
             AssertKind::Header { name, pred } => {
                 let values: Vec<&str> = ex.header_values(name).collect();
@@ -26,14 +29,14 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     [one] => Some(Json::String((*one).to_string())),
                     many => Some(Json::String(many.join(", "))),
                 };
-                (format!("header {name}"), eval(pred, actual.as_ref(), caps, false))
+                (Cow::Owned(format!("header {name}")), eval(pred, actual.as_ref(), caps, false))
             }
             AssertKind::Body(pred) => {
                 let text = ex.text();
-                (String::from("body"), eval(pred, Some(&Json::String(text.into_owned())), caps, false))
+                (Cow::Borrowed("body"), eval(pred, Some(&Json::String(text.into_owned())), caps, false))
             }
             AssertKind::Json { query, pred } => {
-                let subject = format!("json {}", query.source);
+                let subject = Cow::Owned(format!("json {}", query.source));
                 match ex.json() {
                     Ok(doc) => (subject, eval(pred, query_json(query, doc).as_ref(), caps, true)),
                     Err(e) => (subject, Err(Mismatch { expected: describe(pred, caps), actual: e.to_string() })),
@@ -47,7 +50,7 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     HtmlTarget::Count => "count".to_string(),
                     HtmlTarget::Attr(a) => format!("attr {a}"),
                 };
-                (format!("html {selector} {what}"), eval(pred, actual.as_ref(), caps, false))
+                (Cow::Owned(format!("html {selector} {what}")), eval(pred, actual.as_ref(), caps, false))
             }
             AssertKind::Time(pred) => {
                 let ms = ex.elapsed.as_secs_f64() * 1000.0;
@@ -55,10 +58,10 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     expected: format!("{} ms", m.expected),
                     actual: format!("{} ms", m.actual),
                 });
-                ("time".to_string(), r)
+                (Cow::Borrowed("time"), r)
             }
-            AssertKind::Sha256(src) => ("sha256".to_string(), sha256(src, ex)),
-            AssertKind::CertDays(pred) => ("certificate days_left".to_string(), cert_days(pred, ex, caps)),
+            AssertKind::Sha256(src) => (Cow::Borrowed("sha256"), sha256(src, ex)),
+            AssertKind::CertDays(pred) => (Cow::Borrowed("certificate days_left"), cert_days(pred, ex, caps)),
         };
         verdict.add(a.pos, subject, result);
     }

@@ -27,21 +27,24 @@ use crate::suite::Pos;
 pub struct Verdict {
     /// The assertions that did not hold, in file order.
     pub findings: Vec<Finding>,
-    /// One line per assertion, for the step log.
-    pub log: Vec<String>,
+    /// One line per assertion, for the step log (each ends in a newline).
+    pub log: String,
 }
 
 impl Verdict {
     /// Records one assertion's result.
-    pub fn add(&mut self, pos: Pos, subject: String, result: Result<(), Mismatch>) {
+    pub fn add(&mut self, pos: Pos, subject: impl std::fmt::Display, result: Result<(), Mismatch>) {
+        use std::fmt::Write as _;
         match result {
-            Ok(()) => self.log.push(format!("  ✓ {subject}")),
+            Ok(()) => {
+                let _ = writeln!(self.log, "  ✓ {subject}");
+            }
             Err(m) => {
-                self.log.push(format!("  ✗ {subject}: expected {}, got {}", m.expected, m.actual));
+                let _ = writeln!(self.log, "  ✗ {subject}: expected {}, got {}", m.expected, m.actual);
                 self.findings.push(Finding {
                     line: pos.line,
                     col: pos.col,
-                    subject,
+                    subject: subject.to_string(),
                     expected: m.expected,
                     actual: m.actual,
                 });

@@ -151,14 +151,20 @@ fn case_xml(c: &CaseResult, same: &Shared, r: &Redactor) -> TestCase {
     if let Some(line) = c.line {
         tc.extra.insert(same.line_key.clone(), line.to_string().into());
     }
-    let mut out = String::new();
-    for a in &c.attachments {
-        out.push_str(&format!("[[ATTACHMENT|{}]]\n", a.display()));
-    }
-    for s in &c.retried_steps {
-        out.push_str(&format!("retried: {s}\n"));
-    }
-    out.push_str(&head_and_tail(&c.log, MAX_LOG));
+    // Most cases have only a short log: it is masked and cleaned without copies first.
+    let out = if c.attachments.is_empty() && c.retried_steps.is_empty() && c.log.len() <= MAX_LOG {
+        std::borrow::Cow::Borrowed(c.log.as_str())
+    } else {
+        let mut out = String::new();
+        for a in &c.attachments {
+            out.push_str(&format!("[[ATTACHMENT|{}]]\n", a.display()));
+        }
+        for s in &c.retried_steps {
+            out.push_str(&format!("retried: {s}\n"));
+        }
+        out.push_str(&head_and_tail(&c.log, MAX_LOG));
+        std::borrow::Cow::Owned(out)
+    };
     if !out.trim().is_empty() {
         tc.set_system_out(clean(&out, r));
     }
@@ -199,20 +205,25 @@ fn message(m: &str, r: &Redactor) -> String {
 /// Redacts, strips ANSI escapes, and removes what XML 1.0 cannot hold (quick-junit keeps
 /// U+FFFE and U+FFFF).
 pub fn clean(s: &str, r: &Redactor) -> String {
-    plain(&r.redact(s))
+    plain_owned(r.redact(s))
 }
 
 /// Strips ANSI escapes and what XML 1.0 cannot hold, without masking: for the names the author
 /// wrote (suite, check, file), which the loader refuses to let carry a secret, so masking could
 /// only rewrite them.
 pub fn plain(s: &str) -> String {
+    plain_owned(s.to_string())
+}
+
+/// [`plain`], keeping the string it is given when there is nothing to take out.
+fn plain_owned(s: String) -> String {
     // Every ANSI escape starts with a control character, and so does everything else this
     // removes but U+FFFE and U+FFFF: text without them (nearly all) is kept as it is.
     if !s.chars().any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}'))
     {
-        return s.to_string();
+        return s;
     }
-    let stripped = strip_ansi(s);
+    let stripped = strip_ansi(&s);
     stripped
         .chars()
         .filter(|&c| !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))

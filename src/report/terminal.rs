@@ -9,6 +9,7 @@ use crate::event::{Event, SuiteInfo};
 use crate::redact::Redactor;
 use crate::result::{CaseKind, CaseResult, Interruption, ProblemKind, RunSummary, Status};
 use anstyle::{AnsiColor, Style};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The live display on stdout. Every piece of text that came from the run is masked on its
@@ -55,14 +56,19 @@ impl Terminal {
         self.redactor.redact(text)
     }
 
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.color { format!("{style}{text}{style:#}") } else { text.to_string() }
+    fn paint<'a>(&self, style: Style, text: &'a str) -> Cow<'a, str> {
+        if self.color { Cow::Owned(format!("{style}{text}{style:#}")) } else { Cow::Borrowed(text) }
     }
 
     fn line(&self, text: &str) {
         // Control characters can only come from the target (messages quote what it sent);
         // ESC stays for our own colours (the target's escape codes are stripped by `printable`).
-        let text: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}')).collect();
+        let kept = |c: &char| !c.is_control() || matches!(c, '\n' | '\t' | '\u{1b}');
+        let text: Cow<str> = if text.chars().all(|c| kept(&c)) {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(text.chars().filter(kept).collect())
+        };
         match &self.progress {
             Some(pb) => pb.println(text),
             None => super::out::hold(&text),
@@ -78,9 +84,15 @@ impl Terminal {
     }
 
     fn case_line(&self, suite: &str, c: &CaseResult) -> String {
-        let label = self.paint(Self::status_style(c.status), &format!("{:>5}", c.status.label()));
-        let time = self.paint(DIM, &format!("({})", crate::duration::human(c.duration)));
-        let mut line = format!("{label}  {} › {} {time}", printable(suite), printable(&c.name));
+        // One line per check of every run: written in place, the colours around their words.
+        let (label, time) = (c.status.label(), crate::duration::human(c.duration));
+        let (suite, name) = (printable(suite), printable(&c.name));
+        let mut line = if self.color {
+            let style = Self::status_style(c.status);
+            format!("{style}{label:>5}{style:#}  {suite} › {name} {DIM}({time}){DIM:#}")
+        } else {
+            format!("{label:>5}  {suite} › {name} ({time})")
+        };
         if c.status == Status::Flaky {
             line.push_str(&format!(" passed after {} failed attempt(s)", c.earlier_attempts.len()));
         }
@@ -151,7 +163,7 @@ impl Terminal {
         let kind = match (c.status, p.kind) {
             (Status::Skipped, _) => self.paint(YELLOW, "SKIP"),
             (_, ProblemKind::Failure) => self.paint(RED, "FAIL"),
-            (_, ProblemKind::Error) => self.paint(RED, &format!("ERROR ({})", p.type_)),
+            (_, ProblemKind::Error) => Cow::Owned(self.paint(RED, &format!("ERROR ({})", p.type_)).into_owned()),
         };
         self.line(&format!("\n{kind} {name}  {}", self.location(&suite.file, p.line.or(c.line))));
         self.line(&format!("  {}", printable(&details::headline(p, &self.redactor))));
@@ -172,15 +184,19 @@ impl Terminal {
             Some(l) => format!("{}:{l}", file.display()),
             None => file.display().to_string(),
         };
-        self.paint(DIM, &text)
+        self.paint(DIM, &text).into_owned()
     }
 }
 
 /// Text that came from the target, made safe to print: escape sequences and control characters
 /// are removed (a carriage return or a backspace in a response could rewrite what is shown, and
 /// NUL bytes break CI log viewers).
-fn printable(s: &str) -> String {
-    crate::report::junit::strip_ansi(s).chars().filter(|c| *c == '\t' || !c.is_control()).collect()
+fn printable(s: &str) -> Cow<'_, str> {
+    // Every escape sequence starts with a control character: text without one is kept as it is.
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(crate::report::junit::strip_ansi(s).chars().filter(|c| *c == '\t' || !c.is_control()).collect())
 }
 
 impl Drop for Terminal {
@@ -199,7 +215,7 @@ impl Reporter for Terminal {
             }
             Event::SuiteStarted { suite } => {
                 if let Some(pb) = &self.progress {
-                    pb.set_message(printable(&suite.name));
+                    pb.set_message(printable(&suite.name).into_owned());
                 }
             }
             Event::CaseFinished { suite, case } => {

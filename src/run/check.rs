@@ -46,7 +46,10 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
             // Next to the first attempt's folder (no check's folder ends in `-attempt-N`).
             state.artifacts = first_folder.with_file_name(format!("{folder}-attempt-{}", attempt + 1));
         }
-        last = cancellable(&shared.cancel.checks, run_steps(&check.steps, state, &mut log, shared)).await;
+        // Boxed: the steps' future is kilobytes, and moved whole into every future that awaits
+        // it; a check's future was 13 KB and copied for every check (README, "Benchmarks").
+        let steps = Box::pin(run_steps(&check.steps, state, &mut log, shared));
+        last = cancellable(&shared.cancel.checks, steps).await;
         // One fresh browser session per attempt; its cookies go to the suite's jar unless the
         // check keeps its cookies to itself, or the run was interrupted (then nothing waits on
         // a browser that may be stuck).
@@ -54,7 +57,7 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
         state.end_session(shared, !check.isolated && !interrupted).await;
         if !check.teardown.is_empty() {
             let _ = writeln!(log, "teardown:");
-            let r = run_teardown(&check.teardown, state, &mut log, shared).await;
+            let r = Box::pin(run_teardown(&check.teardown, state, &mut log, shared)).await;
             // A teardown's browser session ends with it: the next attempt starts fresh.
             state.end_session(shared, !check.isolated).await;
             if let Err(p) = r {

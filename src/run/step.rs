@@ -58,13 +58,15 @@ async fn run_step(
     log: &mut String,
     shared: &Shared,
 ) -> Result<(), Problem> {
+    // A browser step's future is kilobytes: boxed, so that an HTTP step's is not as large (the
+    // future of every step is as large as the largest it may await, and is copied whole).
     let req = match &step.action {
         Action::Http(req) => req,
-        Action::Browser(bs) => return browser_step(step, bs, index, state, log, shared).await,
+        Action::Browser(bs) => return Box::pin(browser_step(step, bs, index, state, log, shared)).await,
     };
     // After a browser login, the HTTP step acts as the same user.
     if let Some(s) = &state.session {
-        s.export_cookies(Some(&state.scope.jar), &shared.redactor).await;
+        Box::pin(s.export_cookies(Some(&state.scope.jar), &shared.redactor)).await;
     }
     let started = Instant::now();
     let mut wait = step.retry.as_ref().map(|r| r.every);
@@ -173,9 +175,7 @@ async fn http_attempt(
     } else {
         judge::judge_http(&step.expect, &ex, &state.captures)
     };
-    for l in &verdict.log {
-        let _ = writeln!(log, "{l}");
-    }
+    log.push_str(&verdict.log);
     if !verdict.findings.is_empty() {
         if let Some(path) = save_body(&ex, &state.artifacts, index, shared) {
             state.attachments.push(path);

@@ -38,8 +38,13 @@ impl SuiteState {
     /// `export_cookies`) and their values to the redactor (always).
     pub async fn end_session(&mut self, shared: &Shared, export_cookies: bool) {
         if let Some(s) = self.session.take() {
-            s.export_cookies(export_cookies.then_some(&*self.scope.jar), &shared.redactor).await;
-            shared.browsers.close(s).await;
+            let jar = export_cookies.then_some(&*self.scope.jar);
+            // Boxed, as a browser step is: a check without a browser keeps a small future.
+            Box::pin(async move {
+                s.export_cookies(jar, &shared.redactor).await;
+                shared.browsers.close(s).await;
+            })
+            .await;
         }
     }
 }
