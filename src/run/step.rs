@@ -44,11 +44,15 @@ pub(super) async fn run_steps_all(
 }
 
 fn step_ref(step: &Step, index: usize, state: &SuiteState, browser: bool) -> StepRef {
+    step_ref_in(step, index, &state.suite, browser)
+}
+
+fn step_ref_in(step: &Step, index: usize, suite: &crate::suite::Suite, browser: bool) -> StepRef {
     let label = match &step.name {
         Some(n) => format!("step {} ({n})", index + 1),
         None => format!("step {}", index + 1),
     };
-    StepRef { label, file: state.suite.file.display().to_string(), line: step.pos.line, col: step.pos.col, browser }
+    StepRef { label, file: suite.file.display().to_string(), line: step.pos.line, col: step.pos.col, browser }
 }
 
 async fn run_step(
@@ -126,7 +130,8 @@ async fn http_attempt(
     shared: &Shared,
 ) -> Result<(), Problem> {
     let suite = state.suite.clone();
-    let at = step_ref(step, index, state, false);
+    // Made only for a problem: most steps pass.
+    let at = || step_ref_in(step, index, &suite, false);
     let hash_body = step.expect.iter().any(|a| matches!(a.kind, crate::suite::AssertKind::Sha256(_)));
     let cx = SendContext { suite: &suite, captures: &state.captures, redactor: &shared.redactor, hash_body };
     let ex = match http::send(&state.scope, req, &cx).await {
@@ -145,7 +150,7 @@ async fn http_attempt(
             let line = format!("{} {url}", req.method);
             let _ = writeln!(log, "→ {line}\n  ✗ {}", e.message);
             let mut p = Problem::error(e.type_, e.message).at(step.pos.line);
-            p.step = Some(at);
+            p.step = Some(at());
             p.request = Some(line);
             return Err(p);
         }
@@ -166,7 +171,7 @@ async fn http_attempt(
         );
         let _ = writeln!(log, "  ✗ {message}");
         let mut p = Problem::error(ProblemType::Body, message).at(step.pos.line);
-        p.step = Some(at);
+        p.step = Some(at());
         p.request = Some(ex.request_line.clone());
         return Err(p);
     }
@@ -181,19 +186,19 @@ async fn http_attempt(
             state.attachments.push(path);
         }
         let mut p = Problem::findings(verdict.findings);
-        p.step = Some(at);
+        p.step = Some(at());
         p.request = Some(ex.request_line.clone());
         p.response = Some(excerpt(&ex));
         return Err(p);
     }
-    capture_all(step, &ex, at, state, log, shared)
+    capture_all(step, &ex, &at, state, log, shared)
 }
 
 /// Takes the step's captures from a response that passed its assertions.
 fn capture_all(
     step: &Step,
     ex: &Exchange,
-    at: StepRef,
+    at: &dyn Fn() -> StepRef,
     state: &mut SuiteState,
     log: &mut String,
     shared: &Shared,
@@ -228,7 +233,7 @@ fn capture_all(
                 let _ = writeln!(log, "  ✗ capture {}: {e}", c.name);
                 let mut p =
                     Problem::failure(ProblemType::Capture, format!("cannot capture `{}`: {e}", c.name)).at(c.pos.line);
-                p.step = Some(StepRef { line: c.pos.line, col: c.pos.col, ..at.clone() });
+                p.step = Some(StepRef { line: c.pos.line, col: c.pos.col, ..at() });
                 p.request = Some(ex.request_line.clone());
                 p.response = Some(excerpt(ex));
                 return Err(p);
