@@ -301,6 +301,14 @@ impl Run {
                             | "GITHUB_ACTIONS"
                             | "GITHUB_STEP_SUMMARY"
                             | "GITHUB_WORKSPACE"
+                            | "ALL_PROXY"
+                            | "all_proxy"
+                            | "HTTPS_PROXY"
+                            | "https_proxy"
+                            | "HTTP_PROXY"
+                            | "http_proxy"
+                            | "NO_PROXY"
+                            | "no_proxy"
                     ))
             {
                 cmd.env_remove(k);

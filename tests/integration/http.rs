@@ -497,3 +497,27 @@ fn a_connection_the_server_closed_between_requests_is_retried_for_idempotent_req
     assert_eq!(done.summary().passed, 30, "{}", done.output());
     assert!(served.load(std::sync::atomic::Ordering::SeqCst) >= 30);
 }
+
+#[test]
+fn a_proxy_named_in_the_environment_carries_the_requests() {
+    // A host that cannot resolve: only a proxy can answer for it.
+    let fx = app();
+    let suite = Suite::new("proxied").yaml(
+        r#"
+        name: proxied
+        base_url: http://shakedown-proxy-test.invalid
+        checks:
+          - name: through the proxy
+            request: GET /health
+            expect: { status: 200 }
+        "#,
+    );
+    let direct = Run::new().suite(&suite).run();
+    direct.assert_exit(1);
+    direct.case("through the proxy").expect("error", "dns");
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        let via = Run::new().suite(&suite).env(var, &fx.http_url).run();
+        via.assert_exit(0);
+        via.case("through the proxy").assert_passed();
+    }
+}
