@@ -1315,12 +1315,18 @@ checks:
     );
     let run = run_suite(&fx, &suite, &[]);
     assert_eq!(run.code, 1, "{}", run.show());
-    assert!(run.stdout.contains("2 passed, 4 failed, 0 errors"), "{}", run.show());
-    // The page the goto landed on answered 500, even if a script took the browser on to a
-    // good page at once.
-    let moved = run.case_xml("a 500 page that moves on by itself");
-    assert!(moved.contains(&format!("the page {}/net/moves-on answered 500", fx.url(""))), "{moved}");
     let base = fx.url("");
+    // The page the goto landed on answered 500, even if a script took the browser on to a
+    // good page at once: it fails as that. Chromium does not always report the answer of a
+    // document a script replaced at once (2 full test runs in 8 on a busy machine: the
+    // request, then nothing): then the step errs at the command timeout. Never a pass.
+    let moved = run.case_xml("a 500 page that moves on by itself");
+    let judged = moved.contains(&format!("the page {base}/net/moves-on answered 500"));
+    let unreported = moved.contains("<error")
+        && moved.contains(&format!("the browser said it requested {base}/net/moves-on but not what it answered"));
+    assert!(judged || unreported, "{moved}");
+    let totals = if judged { "2 passed, 4 failed, 0 errors" } else { "2 passed, 3 failed, 1 errors" };
+    assert!(run.stdout.contains(totals), "{}", run.show());
     let five = run.case_xml("a 500 page");
     assert!(five.contains("<failure") && five.contains("type=\"assertion\""), "{five}");
     assert!(five.contains(&format!("the page {base}/status/500 answered 500 Internal Server Error")), "{five}");
