@@ -520,4 +520,21 @@ fn a_proxy_named_in_the_environment_carries_the_requests() {
         via.assert_exit(0);
         via.case("through the proxy").assert_passed();
     }
+    // A host in NO_PROXY is reached directly, past a proxy that is down.
+    let local = Suite::new("local").yaml(
+        r#"
+        name: local
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: straight to the target
+            request: GET /health
+            expect: { status: 200 }
+        "#,
+    );
+    let down = "http://127.0.0.1:9";
+    let through = Run::new().suite(&local).target(&fx).env("HTTP_PROXY", down).run();
+    through.assert_exit(1);
+    let past = Run::new().suite(&local).target(&fx).env("HTTP_PROXY", down).env("NO_PROXY", "127.0.0.1").run();
+    past.assert_exit(0);
+    past.case("straight to the target").assert_passed();
 }
