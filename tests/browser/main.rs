@@ -1318,7 +1318,7 @@ checks:
     let base = fx.url("");
     // The page the goto landed on answered 500, even if a script took the browser on to a
     // good page at once: it fails as that. Chromium does not always report the answer of a
-    // document a script replaced at once (2 full test runs in 8 on a busy machine: the
+    // document a script replaced at once (2 full test runs in 9 on a busy machine: the
     // request, then nothing): then the step errs at the command timeout. Never a pass.
     let moved = run.case_xml("a 500 page that moves on by itself");
     let judged = moved.contains(&format!("the page {base}/net/moves-on answered 500"));
