@@ -38,7 +38,7 @@ fn take(c: &Capture, ex: &Exchange, scope_cookie: impl Fn(&str) -> Option<String
         CaptureSource::Header(name) => ex
             .header_values(name)
             .next()
-            .map(|v| Json::String(v.to_string()))
+            .map(|v| Json::String(v.into_owned()))
             .ok_or_else(|| format!("the response has no `{name}` header")),
         CaptureSource::Cookie(name) => ex
             .cookies

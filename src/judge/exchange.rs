@@ -12,7 +12,7 @@ pub struct Exchange {
     pub status: u16,
     pub reason: String,
     /// Lowercase names, in order received.
-    pub headers: Vec<(String, String)>,
+    pub headers: reqwest::header::HeaderMap,
     /// The first `max_body` bytes of the body.
     pub body: Vec<u8>,
     /// The whole body's length, even past `max_body`.
@@ -53,7 +53,8 @@ impl Exchange {
             .map_err(String::as_str)
     }
 
-    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    /// The values of header `name` (lower-case), in order, as text.
+    pub fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = std::borrow::Cow<'a, str>> + 'a {
+        self.headers.get_all(name).into_iter().map(|v| String::from_utf8_lossy(v.as_bytes()))
     }
 }

@@ -23,10 +23,10 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                 (Cow::Borrowed("url"), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false))
             }
             AssertKind::Header { name, pred } => {
-                let values: Vec<&str> = ex.header_values(name).collect();
+                let values: Vec<Cow<str>> = ex.header_values(name).collect();
                 let actual = match values.as_slice() {
                     [] => None,
-                    [one] => Some(Json::String((*one).to_string())),
+                    [one] => Some(Json::String(one.to_string())),
                     many => Some(Json::String(many.join(", "))),
                 };
                 (Cow::Owned(format!("header {name}")), eval(pred, actual.as_ref(), caps, false))

@@ -310,7 +310,7 @@ fn save_body(ex: &Exchange, dir: &Path, index: usize, shared: &Shared) -> Option
     if text.is_empty() {
         return None;
     }
-    let ext = match ex.header_values("content-type").next().unwrap_or("") {
+    let ext = match &*ex.header_values("content-type").next().unwrap_or_default() {
         ct if ct.contains("json") => "json",
         ct if ct.contains("html") => "html",
         ct if ct.contains("xml") => "xml",

@@ -203,3 +203,33 @@ fn yes_no_on_and_off_are_plain_words() {
     );
     Run::new().suite(&suite).target(&fx).run().assert_exit(0);
 }
+
+#[test]
+fn a_header_sent_twice_is_judged_as_its_values_joined_in_order() {
+    let fx = app();
+    let suite = Suite::new("twice").yaml(
+        r#"
+        name: twice
+        base_url: ${{ env.BASE_URL }}
+        checks:
+          - name: both values in order
+            request: GET /headers
+            expect: { header: { set-cookie: "lang=en; Path=/, pref=dark; Path=/" } }
+          - name: in the other order
+            request: GET /headers
+            expect: { header: { set-cookie: "pref=dark; Path=/, lang=en; Path=/" } }
+          - name: only the first
+            request: GET /headers
+            expect: { header: { set-cookie: "lang=en; Path=/" } }
+          - name: a name written in capitals
+            request: GET /headers
+            expect: { header: { X-App-Version: 1.4.2 } }
+        "#,
+    );
+    let done = Run::new().suite(&suite).target(&fx).run();
+    done.assert_exit(1);
+    done.case("both values in order").assert_passed();
+    done.case("in the other order").expect("failure", "assertion");
+    done.case("only the first").expect("failure", "assertion");
+    done.case("a name written in capitals").assert_passed();
+}
