@@ -63,7 +63,7 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
             AssertKind::Sha256(src) => (Cow::Borrowed("sha256"), sha256(src, ex)),
             AssertKind::CertDays(pred) => (Cow::Borrowed("certificate days_left"), cert_days(pred, ex, caps)),
         };
-        verdict.add(a.pos, subject, result);
+        verdict.add(a.pos, &subject, result);
     }
     verdict
 }

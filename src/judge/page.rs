@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub fn judge_page(asserts: &[BrowserAssert], observed: &[Option<Json>], caps: &HashMap<String, Json>) -> Verdict {
     let mut verdict = Verdict::default();
     for (a, actual) in asserts.iter().zip(observed) {
-        verdict.add(a.pos, &a.subject, eval(&a.pred, actual.as_ref(), caps, false));
+        verdict.add(a.pos, &a.subject.to_string(), eval(&a.pred, actual.as_ref(), caps, false));
     }
     verdict
 }
