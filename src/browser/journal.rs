@@ -216,10 +216,17 @@ impl Journal {
             "browsingContext.load"
             | "browsingContext.fragmentNavigated"
             | "browsingContext.navigationFailed"
-            | "browsingContext.navigationAborted"
-            | "browsingContext.contextDestroyed" => {
+            | "browsingContext.navigationAborted" => {
                 if let Some(c) = params.get("context").and_then(Json::as_str) {
                     self.navigating.remove(c);
+                }
+            }
+            // A kept browser makes a tab per check: what is known of a closed one goes (a
+            // monitor runs for weeks).
+            "browsingContext.contextDestroyed" => {
+                if let Some(c) = params.get("context").and_then(Json::as_str) {
+                    self.navigating.remove(c);
+                    self.started.remove(c);
                 }
             }
             _ => {}
@@ -621,5 +628,19 @@ mod tests {
             j.record(&nav(end, "tab"));
             assert!(!j.navigating("tab"), "{end}");
         }
+    }
+
+    #[test]
+    fn a_started_navigation_is_known_until_its_tab_closes() {
+        let mut j = Journal::default();
+        let nav = |m: &str, c: &str| event(m, json!({ "context": c, "navigation": "n", "url": "http://h/" }));
+        let before = j.seq();
+        j.record(&nav("browsingContext.navigationStarted", "tab"));
+        let after = j.seq();
+        assert!(j.started_since("tab", before) && !j.started_since("tab", after) && !j.started_since("other", before));
+        j.record(&nav("browsingContext.load", "tab"));
+        assert!(j.started_since("tab", before), "a navigation that loaded still started");
+        j.record(&nav("browsingContext.contextDestroyed", "tab"));
+        assert!(!j.started_since("tab", before) && j.started.is_empty(), "a closed tab is forgotten");
     }
 }

@@ -112,19 +112,13 @@ pub fn claim_folder(taken: &mut std::collections::HashSet<String>, name: &str) -
         s if s.is_empty() => "check".to_string(),
         s => s,
     };
-    if !is_attempt_folder(&base) && !taken.contains(&base) {
-        taken.insert(base.clone());
-        return base;
-    }
-    let mut n = 2u64;
-    loop {
-        let candidate = format!("{base}-{n}");
-        if !is_attempt_folder(&candidate) && !taken.contains(&candidate) {
-            taken.insert(candidate.clone());
-            return candidate;
-        }
+    let (mut candidate, mut n) = (base.clone(), 1u64);
+    while is_attempt_folder(&candidate) || taken.contains(&candidate) {
         n += 1;
+        candidate = format!("{base}-{n}");
     }
+    taken.insert(candidate.clone());
+    candidate
 }
 
 fn is_attempt_folder(name: &str) -> bool {

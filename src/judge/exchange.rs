@@ -11,7 +11,7 @@ pub struct Exchange {
     pub request_line: String,
     pub status: u16,
     pub reason: String,
-    /// Lowercase names, in order received.
+    /// As received: names lower-case, the values of a name in order, as bytes.
     pub headers: reqwest::header::HeaderMap,
     /// The first `max_body` bytes of the body.
     pub body: Vec<u8>,

@@ -43,11 +43,7 @@ pub(super) async fn run_steps_all(
     first
 }
 
-fn step_ref(step: &Step, index: usize, state: &SuiteState, browser: bool) -> StepRef {
-    step_ref_in(step, index, &state.suite, browser)
-}
-
-fn step_ref_in(step: &Step, index: usize, suite: &crate::suite::Suite, browser: bool) -> StepRef {
+fn step_ref(step: &Step, index: usize, suite: &crate::suite::Suite, browser: bool) -> StepRef {
     let label = match &step.name {
         Some(n) => format!("step {} ({n})", index + 1),
         None => format!("step {}", index + 1),
@@ -79,7 +75,7 @@ async fn run_step(
         let saved = state.attachments.len();
         let Err(mut p) = http_attempt(step, index, req, state, log, shared).await else {
             if attempt > 1 {
-                let at = step_ref(step, index, state, false);
+                let at = step_ref(step, index, &state.suite, false);
                 state.retried.push(StepRetried {
                     step: at.label,
                     line: step.pos.line,
@@ -131,7 +127,7 @@ async fn http_attempt(
 ) -> Result<(), Problem> {
     let suite = state.suite.clone();
     // Made only for a problem: most steps pass.
-    let at = || step_ref_in(step, index, &suite, false);
+    let at = || step_ref(step, index, &suite, false);
     let hash_body = step.expect.iter().any(|a| matches!(a.kind, crate::suite::AssertKind::Sha256(_)));
     let cx = SendContext { suite: &suite, captures: &state.captures, redactor: &shared.redactor, hash_body };
     let ex = match http::send(&state.scope, req, &cx).await {
@@ -254,7 +250,7 @@ async fn browser_step(
     shared: &Shared,
 ) -> Result<(), Problem> {
     let suite = state.suite.clone();
-    let at = step_ref(step, index, state, true);
+    let at = step_ref(step, index, &state.suite, true);
     if state.session.is_none() {
         let _ = writeln!(log, "→ open browser session");
         let s = shared.browsers.open(&suite).await.map_err(|p| {
