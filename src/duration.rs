@@ -73,7 +73,10 @@ fn bad_size(s: &str) -> String {
 pub fn human(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
-        format!("{ms}ms")
+        // Twice a check in the terminal: no formatting machinery for the common case.
+        let mut s = (ms as u32).to_string();
+        s.push_str("ms");
+        s
     } else if ms < 60_000 {
         format!("{:.2}s", d.as_secs_f64())
     } else {

@@ -14,14 +14,12 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
     let mut verdict = Verdict::default();
     let mut html: Option<scraper::Html> = None;
     for a in expect {
-        let (subject, result) = match &a.kind {
-            AssertKind::Status(patterns) => (Cow::Borrowed("status"), status(patterns, ex)),
-            AssertKind::ImplicitStatus => {
-                (Cow::Borrowed("status (implicit 2xx)"), status(&[StatusPattern::Class(2)], ex))
-            }
-            AssertKind::Url(pred) => {
-                (Cow::Borrowed("url"), eval(pred, Some(&Json::String(ex.url.to_string())), caps, false))
-            }
+        // The subject in two parts (`json ` and the query), joined only for a failure.
+        let html_subject: String;
+        let (subject, tail, result) = match &a.kind {
+            AssertKind::Status(patterns) => ("status", "", status(patterns, ex)),
+            AssertKind::ImplicitStatus => ("status (implicit 2xx)", "", status(&[StatusPattern::Class(2)], ex)),
+            AssertKind::Url(pred) => ("url", "", eval(pred, Some(&Json::String(ex.url.to_string())), caps, false)),
             AssertKind::Header { name, pred } => {
                 let values: Vec<Cow<str>> = ex.header_values(name).collect();
                 let actual = match values.as_slice() {
@@ -29,18 +27,18 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     [one] => Some(Json::String(one.to_string())),
                     many => Some(Json::String(many.join(", "))),
                 };
-                (Cow::Owned(format!("header {name}")), eval(pred, actual.as_ref(), caps, false))
+                ("header ", name.as_str(), eval(pred, actual.as_ref(), caps, false))
             }
             AssertKind::Body(pred) => {
                 let text = ex.text();
-                (Cow::Borrowed("body"), eval(pred, Some(&Json::String(text.into_owned())), caps, false))
+                ("body", "", eval(pred, Some(&Json::String(text.into_owned())), caps, false))
             }
             AssertKind::Json { query, pred } => {
-                let subject = Cow::Owned(format!("json {}", query.source));
-                match ex.json() {
-                    Ok(doc) => (subject, eval(pred, query_json(query, doc).as_ref(), caps, true)),
-                    Err(e) => (subject, Err(Mismatch { expected: describe(pred, caps), actual: e.to_string() })),
-                }
+                let result = match ex.json() {
+                    Ok(doc) => eval(pred, query_json(query, doc).as_ref(), caps, true),
+                    Err(e) => Err(Mismatch { expected: describe(pred, caps), actual: e.to_string() }),
+                };
+                ("json ", query.source.as_str(), result)
             }
             AssertKind::Html { selector, target, pred } => {
                 let doc = html.get_or_insert_with(|| scraper::Html::parse_document(&ex.text()));
@@ -50,7 +48,8 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     HtmlTarget::Count => "count".to_string(),
                     HtmlTarget::Attr(a) => format!("attr {a}"),
                 };
-                (Cow::Owned(format!("html {selector} {what}")), eval(pred, actual.as_ref(), caps, false))
+                html_subject = format!("html {selector} {what}");
+                (html_subject.as_str(), "", eval(pred, actual.as_ref(), caps, false))
             }
             AssertKind::Time(pred) => {
                 let ms = ex.elapsed.as_secs_f64() * 1000.0;
@@ -58,12 +57,12 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
                     expected: format!("{} ms", m.expected),
                     actual: format!("{} ms", m.actual),
                 });
-                (Cow::Borrowed("time"), r)
+                ("time", "", r)
             }
-            AssertKind::Sha256(src) => (Cow::Borrowed("sha256"), sha256(src, ex)),
-            AssertKind::CertDays(pred) => (Cow::Borrowed("certificate days_left"), cert_days(pred, ex, caps)),
+            AssertKind::Sha256(src) => ("sha256", "", sha256(src, ex)),
+            AssertKind::CertDays(pred) => ("certificate days_left", "", cert_days(pred, ex, caps)),
         };
-        verdict.add(a.pos, &subject, result);
+        verdict.add_parts(a.pos, subject, tail, result);
     }
     verdict
 }

@@ -34,20 +34,27 @@ pub struct Verdict {
 impl Verdict {
     /// Records one assertion's result.
     pub fn add(&mut self, pos: Pos, subject: &str, result: Result<(), Mismatch>) {
+        self.add_parts(pos, subject, "", result);
+    }
+
+    /// [`Verdict::add`] with the subject in two parts (`json ` and the query, say), joined only
+    /// when the assertion fails: a passing one, the common case, pushes them as they are.
+    pub fn add_parts(&mut self, pos: Pos, head: &str, tail: &str, result: Result<(), Mismatch>) {
         use std::fmt::Write as _;
         match result {
             Ok(()) => {
                 // Every passing assertion of every check: pieces pushed, no formatting.
                 self.log.push_str("  ✓ ");
-                self.log.push_str(subject);
+                self.log.push_str(head);
+                self.log.push_str(tail);
                 self.log.push('\n');
             }
             Err(m) => {
-                let _ = writeln!(self.log, "  ✗ {subject}: expected {}, got {}", m.expected, m.actual);
+                let _ = writeln!(self.log, "  ✗ {head}{tail}: expected {}, got {}", m.expected, m.actual);
                 self.findings.push(Finding {
                     line: pos.line,
                     col: pos.col,
-                    subject: subject.to_string(),
+                    subject: format!("{head}{tail}"),
                     expected: m.expected,
                     actual: m.actual,
                 });

@@ -53,16 +53,15 @@ impl SuiteState {
 struct Cases<'a> {
     shared: &'a Shared,
     info: Arc<SuiteInfo>,
-    /// The checks already reported, so that a crash reports each of the others once.
-    decided: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// How many checks are reported, so that a crash reports each of the others once. Checks
+    /// are reported in the suite's order (`run_phases`), so they are the first this many.
+    decided: std::sync::atomic::AtomicUsize,
 }
 
 impl Cases<'_> {
     fn finish(&self, case: CaseResult) {
-        if case.kind == CaseKind::Check
-            && let Ok(mut d) = self.decided.lock()
-        {
-            d.insert(case.name.clone());
+        if case.kind == CaseKind::Check {
+            self.decided.fetch_add(1, Ordering::SeqCst);
         }
         self.shared.count(case.status);
         self.shared.emit(Event::CaseFinished { suite: self.info.clone(), case: std::sync::Arc::new(case) });
@@ -100,9 +99,9 @@ pub(super) async fn run_suite(index: usize, suite: Arc<Suite>, shared: &Shared) 
 /// Every check of the suite not yet reported becomes an `internal` error: the run goes on,
 /// and the reports say which checks were never judged and why.
 fn report_crash(suite: &Suite, cases: &Cases<'_>, message: &str) {
-    let decided = cases.decided.lock().map(|d| d.clone()).unwrap_or_default();
+    let decided = cases.decided.load(Ordering::SeqCst);
     let why = format!("shakedown itself failed while running this suite (a bug; please report it): {message}");
-    for check in suite.checks.iter().filter(|c| !decided.contains(&c.name)) {
+    for check in suite.checks.iter().skip(decided) {
         let mut case = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line))
             .with_problem(Problem::error(ProblemType::Internal, why.clone()));
         case.tags = check.tags.clone();

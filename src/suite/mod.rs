@@ -355,7 +355,7 @@ pub enum CaptureSource {
 pub fn resolve_url(raw: &str, base: Option<&str>) -> Result<reqwest::Url, String> {
     let full = if raw.starts_with('/') {
         match base {
-            Some(b) => format!("{b}{raw}"),
+            Some(b) => [b, raw].concat(),
             None => return Err(format!("`{raw}` is relative but the suite has no base_url")),
         }
     } else {
