@@ -5,7 +5,7 @@
 //! lost something never reads as "nothing went wrong".
 
 use serde_json::Value as Json;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 /// Requests kept for the HAR file.
 pub(super) const MAX_REQUESTS: usize = 2000;
@@ -133,9 +133,12 @@ pub(super) struct Journal {
     failure_dropped: u64,
     errors: VecDeque<LogError>,
     error_dropped: u64,
-    /// The browsing contexts with a navigation under way: started, and not yet loaded, failed
-    /// or given up.
-    navigating: HashSet<String>,
+    /// The browsing contexts with a navigation under way (started, and not yet loaded, failed
+    /// or given up), with that navigation's id when the browser gave one.
+    navigating: HashMap<String, Option<String>>,
+    /// Per browsing context, the ids of navigations that another started while they were
+    /// under way: their end, when it comes after that start, is not the end of the new one.
+    superseded: HashMap<String, Vec<String>>,
     /// The event number of the last navigation each browsing context started.
     started: HashMap<String, u64>,
 }
@@ -210,15 +213,30 @@ impl Journal {
             "browsingContext.navigationStarted" => {
                 if let Some(c) = opt_str(params.get("context")) {
                     self.started.insert(c.clone(), self.seq);
-                    self.navigating.insert(c);
+                    let id = opt_str(params.get("navigation"));
+                    // (A start said again for the same navigation replaces nothing.)
+                    if let Some(Some(earlier)) = self.navigating.insert(c.clone(), id.clone())
+                        && Some(&earlier) != id.as_ref()
+                    {
+                        self.superseded.entry(c).or_default().push(earlier);
+                    }
                 }
             }
             "browsingContext.load"
             | "browsingContext.fragmentNavigated"
             | "browsingContext.navigationFailed"
             | "browsingContext.navigationAborted" => {
+                // The end of a navigation the one under way replaced (given up for it, and said
+                // after it started) does not end the one under way; any other end does.
                 if let Some(c) = params.get("context").and_then(Json::as_str) {
-                    self.navigating.remove(c);
+                    let ended = params.get("navigation").and_then(Json::as_str);
+                    let earlier = self.superseded.get_mut(c).zip(ended).and_then(|(ids, id)| {
+                        let at = ids.iter().position(|x| x == id)?;
+                        Some(ids.swap_remove(at))
+                    });
+                    if earlier.is_none() {
+                        self.navigating.remove(c);
+                    }
                 }
             }
             // A kept browser makes a tab per check: what is known of a closed one goes (a
@@ -227,6 +245,7 @@ impl Journal {
                 if let Some(c) = params.get("context").and_then(Json::as_str) {
                     self.navigating.remove(c);
                     self.started.remove(c);
+                    self.superseded.remove(c);
                 }
             }
             _ => {}
@@ -439,7 +458,7 @@ impl Journal {
 
     /// Whether a navigation of `context` has started and not yet loaded (or failed).
     pub fn navigating(&self, context: &str) -> bool {
-        self.navigating.contains(context)
+        self.navigating.contains_key(context)
     }
 
     /// The check's requests, oldest first.
@@ -628,6 +647,32 @@ mod tests {
             j.record(&nav(end, "tab"));
             assert!(!j.navigating("tab"), "{end}");
         }
+    }
+
+    #[test]
+    fn the_end_of_a_navigation_given_up_does_not_end_the_one_that_replaced_it() {
+        let mut j = Journal::default();
+        let nav =
+            |m: &str, id: Option<&str>| event(m, json!({ "context": "tab", "navigation": id, "url": "http://h/" }));
+        j.record(&nav("browsingContext.navigationStarted", Some("first")));
+        j.record(&nav("browsingContext.navigationStarted", Some("first")));
+        j.record(&nav("browsingContext.navigationStarted", Some("second")));
+        j.record(&nav("browsingContext.navigationAborted", Some("first")));
+        assert!(j.navigating("tab"), "the second navigation is still under way");
+        j.record(&nav("browsingContext.load", Some("second")));
+        assert!(!j.navigating("tab"));
+        // An end that names no navigation, or one never seen start, ends whatever is under way.
+        for end in [None, Some("never started")] {
+            j.record(&nav("browsingContext.navigationStarted", Some("third")));
+            j.record(&nav("browsingContext.load", end));
+            assert!(!j.navigating("tab"), "{end:?}");
+        }
+        // A closed tab's given-up navigations are forgotten with it.
+        j.record(&nav("browsingContext.navigationStarted", Some("fourth")));
+        j.record(&nav("browsingContext.navigationStarted", Some("fifth")));
+        assert_eq!(j.superseded["tab"], ["fourth"]);
+        j.record(&nav("browsingContext.contextDestroyed", None));
+        assert!(!j.navigating("tab") && j.superseded.is_empty());
     }
 
     #[test]
