@@ -372,7 +372,7 @@ fn artifacts_section(run: &Gathered, r: &Redactor, reports: &[(&str, PathBuf)]) 
 fn problems_section(out: &mut String, run: &Gathered, r: &Redactor, workspace: &Path, tail_len: usize) {
     let problems: Vec<(&SuiteResult, &CaseResult, &Problem)> = cases(run)
         .filter(|(_, c)| matches!(c.status, Status::Failed | Status::Errored))
-        .filter_map(|(s, c)| c.problem.as_ref().map(|p| (s, c, p)))
+        .filter_map(|(s, c)| c.problem.as_deref().map(|p| (s, c, p)))
         .collect();
     if problems.is_empty() {
         return;

@@ -52,8 +52,9 @@ pub struct CaseResult {
     pub kind: CaseKind,
     pub line: Option<u32>,
     pub status: Status,
-    /// Why it did not pass, or why it was skipped.
-    pub problem: Option<Problem>,
+    /// Why it did not pass, or why it was skipped. Boxed: a problem is 320 bytes, and the
+    /// results of every check (nearly all without one) are kept for the reports.
+    pub problem: Option<Box<Problem>>,
     /// Failed attempts before the last one (flaky passes and reruns).
     pub earlier_attempts: Vec<Problem>,
     pub duration: Duration,
@@ -106,7 +107,7 @@ impl CaseResult {
     pub fn skipped(name: impl Into<String>, line: Option<u32>, reason: impl Into<String>) -> CaseResult {
         let mut c = CaseResult::new(name, CaseKind::Check, line);
         c.status = Status::Skipped;
-        c.problem = Some(Problem { line, ..Problem::error(ProblemType::Skipped, reason) });
+        c.problem = Some(Box::new(Problem { line, ..Problem::error(ProblemType::Skipped, reason) }));
         c
     }
 
@@ -115,7 +116,7 @@ impl CaseResult {
             ProblemKind::Failure => Status::Failed,
             ProblemKind::Error => Status::Errored,
         };
-        self.problem = Some(p);
+        self.problem = Some(Box::new(p));
         self
     }
 }

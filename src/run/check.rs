@@ -25,7 +25,9 @@ pub(super) fn interrupted_case(check: &Check, shared: &Shared, duration: Duratio
 
 pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Shared) -> CaseResult {
     let t = Instant::now();
-    let mut log = String::new();
+    // Room for a usual log at once (not grown a doubling at a time), and only its own size kept
+    // with the result (`shrink_to_fit` below): every check's result is kept for the reports.
+    let mut log = String::with_capacity(256);
     let mut earlier = Vec::new();
     let shared_scope = state.scope.clone();
     if check.isolated {
@@ -87,6 +89,7 @@ pub(super) async fn run_check(check: &Check, state: &mut SuiteState, shared: &Sh
     }
     let mut case = CaseResult::new(&check.name, CaseKind::Check, Some(check.pos.line));
     case.duration = t.elapsed();
+    log.shrink_to_fit();
     case.log = log;
     case.attachments = attachments;
     case.retried_steps = retried_steps;
