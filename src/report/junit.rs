@@ -40,10 +40,10 @@ impl Reporter for JunitReporter {
     }
 
     fn finish(&mut self) -> Result<(), ReportError> {
-        // Written straight to the file: the XML of 10,000 checks is never one string in memory.
-        let report = build(&self.gathered, &self.name, &self.redactor);
+        // Written straight to the file: the XML of 10,000 checks is never one string in memory,
+        // and each testcase is made as it is written (see `write`).
         let written = super::write::write_report_with(&self.path, |w| {
-            report.serialize(w).map_err(|e| {
+            write(&self.gathered, &self.name, &self.redactor, w).map_err(|e| {
                 // The cause (a full disk, say), not quick-junit's "error serializing".
                 let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
                 std::io::Error::other(why)
@@ -53,25 +53,68 @@ impl Reporter for JunitReporter {
     }
 }
 
+/// Writes the whole run as JUnit XML, as [`render`] gives it, making each testcase only as it
+/// is written (quick-junit patched, `vendor/quick-junit`): the testcases of 10,000 checks,
+/// all made before the first is written, were 6 MB of fresh memory at the end of a run.
+fn write(
+    run: &Gathered,
+    name: &str,
+    redactor: &Redactor,
+    w: impl std::io::Write,
+) -> Result<(), quick_junit::SerializeError> {
+    let mut report = report_head(run, name);
+    let mut shared = Vec::with_capacity(run.suites.len());
+    for suite in &run.suites {
+        let (mut ts, same) = suite_head(suite, redactor);
+        // The counts quick-junit's `add_test_case` would make of the testcases to come.
+        ts.tests = suite.cases.len();
+        ts.failures = suite.count(Status::Failed);
+        ts.errors = suite.count(Status::Errored);
+        ts.skipped = suite.count(Status::Skipped);
+        report.add_test_suite(ts);
+        shared.push(same);
+    }
+    report.serialize_streaming(
+        |i| {
+            let same = &shared[i];
+            run.suites[i].cases.iter().map(move |c| case_xml(c, same, redactor))
+        },
+        w,
+    )
+}
+
 /// Renders the whole run as JUnit XML.
 pub fn render(run: &Gathered, name: &str, redactor: &Redactor) -> Result<String, ReportError> {
     build(run, name, redactor).to_string().map_err(|e| ReportError::Serialise { what: "JUnit", message: e.to_string() })
 }
 
 fn build(run: &Gathered, name: &str, redactor: &Redactor) -> Report {
+    let mut report = report_head(run, name);
+    for suite in &run.suites {
+        let (mut ts, same) = suite_head(suite, redactor);
+        // Sized once: a case is hundreds of bytes, and growing the list copied them over and over.
+        ts.test_cases.reserve_exact(suite.cases.len());
+        for case in &suite.cases {
+            ts.add_test_case(case_xml(case, &same, redactor));
+        }
+        report.add_test_suite(ts);
+    }
+    report
+}
+
+/// The report without its suites.
+fn report_head(run: &Gathered, name: &str) -> Report {
     let mut report = Report::new(name);
     if let Some(summary) = &run.summary {
         report.set_time(summary.duration);
         let started: chrono::DateTime<chrono::Utc> = summary.started.into();
         report.set_timestamp(started.fixed_offset());
     }
-    for suite in &run.suites {
-        report.add_test_suite(suite_xml(suite, redactor));
-    }
     report
 }
 
-fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
+/// A suite without its testcases, and what its testcases share.
+fn suite_head(s: &SuiteResult, r: &Redactor) -> (TestSuite, Shared) {
     let info = &s.info;
     let mut ts = TestSuite::new(plain(&info.name));
     ts.set_time(s.duration);
@@ -99,12 +142,7 @@ fn suite_xml(s: &SuiteResult, r: &Redactor) -> TestSuite {
         file: XmlString::new(plain(&info.file.display().to_string())),
         line_key: XmlString::new("line"),
     };
-    // Sized once: a case is hundreds of bytes, and growing the list copied them over and over.
-    ts.test_cases.reserve_exact(s.cases.len());
-    for case in &s.cases {
-        ts.add_test_case(case_xml(case, &same, r));
-    }
-    ts
+    (ts, same)
 }
 
 /// The attributes the cases of one suite share.
@@ -339,6 +377,69 @@ mod tests {
             }
         }
         assert_eq!(found, 4 * (32 - 3 + 33 + 2));
+    }
+
+    /// The report as written (each testcase made as it is written, quick-junit patched) is
+    /// byte for byte the report quick-junit gives when every testcase is made first.
+    #[test]
+    fn the_streamed_report_is_the_report() {
+        use crate::result::{CaseKind, ProblemType, StepRetried};
+        use std::sync::Arc;
+        use std::time::{Duration, SystemTime};
+        let r = Redactor::new();
+        r.add("hunter2-smoke");
+        let info = |index: usize, name: &str| {
+            Arc::new(crate::event::SuiteInfo {
+                index,
+                name: name.into(),
+                file: format!("suites/{name}.yaml").into(),
+                environment: "staging".into(),
+                base_url: Some("https://example.test/?k=hunter2-smoke".into()),
+                commit: Some("abc123".into()),
+                started: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            })
+        };
+        let retried = StepRetried { step: "step 1".into(), line: 4, attempts: 3, waited: Duration::from_millis(900) };
+        let mut passed = CaseResult::new("passes", CaseKind::Check, Some(3));
+        passed.log = "→ GET /\n← 200 OK\n  ✓ status\n".into();
+        let mut flaky = CaseResult::new("flaky \u{1b}[31mred", CaseKind::Check, Some(9));
+        flaky.status = Status::Flaky;
+        flaky.earlier_attempts = vec![Problem::failure(ProblemType::Assertion, "expected 200, got 500")];
+        flaky.retried_steps = vec![retried.clone()];
+        let failed = CaseResult::new("fails", CaseKind::Check, Some(12))
+            .with_problem(Problem::failure(ProblemType::Assertion, "body: expected hunter2-smoke"));
+        let mut errored = CaseResult::new("errs", CaseKind::Check, None)
+            .with_problem(Problem::error(ProblemType::Connection, "connection refused"));
+        errored.attachments = vec!["art/errs/body.html".into()];
+        errored.earlier_attempts = vec![Problem::error(ProblemType::Timeout, "timed out")];
+        let skipped = CaseResult::skipped("skipped", Some(20), "not run: setup failed");
+        let setup = CaseResult::new("[setup]", CaseKind::Setup, None)
+            .with_problem(Problem::error(ProblemType::Config, "bad \u{0}setup"));
+        let case = |c: CaseResult| Arc::new(c);
+        let suite = |index, name, cases: Vec<Arc<CaseResult>>, setup_retried| SuiteResult {
+            info: info(index, name),
+            duration: Duration::from_millis(1234),
+            cases,
+            setup_retried,
+        };
+        let run = Gathered {
+            suites: vec![
+                suite(0, "mixed", [passed, flaky, failed, errored, skipped].map(case).to_vec(), vec![retried]),
+                suite(1, "empty", Vec::new(), Vec::new()),
+                suite(2, "setup", vec![case(setup)], Vec::new()),
+            ],
+            summary: None,
+        };
+        let mut streamed = Vec::new();
+        write(&run, "shakedown", &r, &mut streamed).unwrap();
+        let streamed = String::from_utf8(streamed).unwrap();
+        assert_eq!(streamed, render(&run, "shakedown", &r).unwrap());
+        for word in
+            ["tests=\"5\"", "failures=\"1\"", "errors=\"2\"", "skipped=\"1\"", "<flakyFailure", "<rerunError", "***"]
+        {
+            assert!(streamed.contains(word), "{word}: {streamed}");
+        }
+        assert!(!streamed.contains("hunter2-smoke"), "{streamed}");
     }
 
     #[test]

@@ -195,6 +195,18 @@ impl Report {
         serialize_report(self, writer)
     }
 
+    /// Patched in by shakedown. Serializes this report as [`Report::serialize`] does, with the
+    /// test cases of its suite `i` (after those the suite holds) taken from `cases(i)` one at a
+    /// time as they are written, so that they need not all be in memory at once. The counts of
+    /// each suite, and so of the report, must already include them.
+    pub fn serialize_streaming<I: Iterator<Item = TestCase>>(
+        &self,
+        cases: impl FnMut(usize) -> I,
+        writer: impl io::Write,
+    ) -> Result<(), SerializeError> {
+        crate::serialize::serialize_report_streaming(self, cases, writer)
+    }
+
     /// Serialize this report to a string.
     pub fn to_string(&self) -> Result<String, SerializeError> {
         let mut buf: Vec<u8> = vec![];
