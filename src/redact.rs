@@ -73,7 +73,10 @@ pub fn is_sensitive_header(name: &str) -> bool {
     const WORDS: [&[u8]; 4] = [b"token", b"api-key", b"apikey", b"secret"];
     let n = name.as_bytes();
     NAMES.iter().any(|x| name.eq_ignore_ascii_case(x))
-        || WORDS.iter().any(|w| n.windows(w.len()).any(|part| part.eq_ignore_ascii_case(w)))
+        || WORDS.iter().any(|w| {
+            // The first letter first: most places cannot start the word.
+            n.windows(w.len()).any(|part| part[0].eq_ignore_ascii_case(&w[0]) && part.eq_ignore_ascii_case(w))
+        })
 }
 
 /// A URL with the values of parameters that look like credentials (in the query or in a

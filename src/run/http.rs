@@ -294,11 +294,15 @@ type Pairs = Vec<(String, String)>;
 fn learn_headers(resp: &reqwest::Response, redactor: &Redactor) -> Pairs {
     let mut cookies = Vec::new();
     for (name, value) in resp.headers() {
+        // Most headers are neither: their values are not read at all.
+        let (sensitive, cookie) =
+            (crate::redact::is_sensitive_header(name.as_str()), name == reqwest::header::SET_COOKIE);
+        if !sensitive && !cookie {
+            continue;
+        }
         let v = String::from_utf8_lossy(value.as_bytes());
         redactor.add_header(name.as_str(), &v);
-        if name == reqwest::header::SET_COOKIE
-            && let Some((n, rest)) = v.split_once('=')
-        {
+        if cookie && let Some((n, rest)) = v.split_once('=') {
             let value = rest.split(';').next().unwrap_or("").trim().to_string();
             cookies.push((n.trim().to_string(), value));
         }
