@@ -62,7 +62,7 @@ pub fn judge_http(expect: &[Assertion], ex: &Exchange, caps: &HashMap<String, Js
             AssertKind::Sha256(src) => ("sha256", "", sha256(src, ex)),
             AssertKind::CertDays(pred) => ("certificate days_left", "", cert_days(pred, ex, caps)),
         };
-        verdict.add_parts(a.pos, subject, tail, result);
+        verdict.add(a.pos, subject, tail, result);
     }
     verdict
 }

@@ -32,14 +32,10 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Records one assertion's result.
-    pub fn add(&mut self, pos: Pos, subject: &str, result: Result<(), Mismatch>) {
-        self.add_parts(pos, subject, "", result);
-    }
-
-    /// [`Verdict::add`] with the subject in two parts (`json ` and the query, say), joined only
-    /// when the assertion fails: a passing one, the common case, pushes them as they are.
-    pub fn add_parts(&mut self, pos: Pos, head: &str, tail: &str, result: Result<(), Mismatch>) {
+    /// Records one assertion's result. Its subject is in two parts (`json ` and the query, say;
+    /// `tail` may be empty), joined only when the assertion fails: a passing one, the common
+    /// case, pushes them as they are.
+    pub fn add(&mut self, pos: Pos, head: &str, tail: &str, result: Result<(), Mismatch>) {
         use std::fmt::Write as _;
         match result {
             Ok(()) => {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub fn judge_page(asserts: &[BrowserAssert], observed: &[Option<Json>], caps: &HashMap<String, Json>) -> Verdict {
     let mut verdict = Verdict::default();
     for (a, actual) in asserts.iter().zip(observed) {
-        verdict.add(a.pos, &a.subject.to_string(), eval(&a.pred, actual.as_ref(), caps, false));
+        verdict.add(a.pos, &a.subject.to_string(), "", eval(&a.pred, actual.as_ref(), caps, false));
     }
     verdict
 }
@@ -23,7 +23,7 @@ pub fn judge_page(asserts: &[BrowserAssert], observed: &[Option<Json>], caps: &H
 /// by type and value.
 pub fn judge_eval(pos: Pos, pred: &Predicate, value: Option<&Json>, caps: &HashMap<String, Json>) -> Verdict {
     let mut verdict = Verdict::default();
-    verdict.add(pos, "eval", eval(pred, value, caps, true));
+    verdict.add(pos, "eval", "", eval(pred, value, caps, true));
     verdict
 }
 
